@@ -1,0 +1,38 @@
+// Layers of the `big` benchmark image: ~200 MB of incompressible bytes over several layers.
+// The bytes are an AES-128-CTR keystream with fixed keys: deterministic (stable digests),
+// incompressible like real binaries and media, and generated at hundreds of MB/s.
+import { createCipheriv } from 'node:crypto';
+import { cachedLayer } from './oci-layer-cache.ts';
+import type { Layer } from './oci-image.ts';
+import { tarEnd, tarHeader, tarPadding } from './oci-tar.ts';
+
+export const BIG_LAYERS = 4;
+export const BIG_FILES_PER_LAYER = 5;
+export const BIG_FILE_SIZE = 10 * 1024 * 1024;
+
+/** The generated layers, bottom first (each BIG_FILES_PER_LAYER files of BIG_FILE_SIZE). */
+export function bigLayers(): Promise<Layer[]> {
+  const layers: Promise<Layer>[] = [];
+  for (let i = 0; i < BIG_LAYERS; i++) {
+    // gzip level 1: random data does not compress, so a higher level only costs time.
+    layers.push(cachedLayer(`big v1 layer=${i} files=${BIG_FILES_PER_LAYER} size=${BIG_FILE_SIZE}`, 1, () => bigLayerTar(i)));
+  }
+  return Promise.all(layers);
+}
+
+function* bigLayerTar(layer: number): Generator<Buffer> {
+  yield tarHeader({ name: `big${layer}/`, type: 'dir' });
+  for (let file = 0; file < BIG_FILES_PER_LAYER; file++) {
+    yield tarHeader({ name: `big${layer}/blob${file}.bin`, type: 'file', size: BIG_FILE_SIZE });
+    const key = Buffer.alloc(16);
+    key.writeUInt32BE(layer, 0);
+    key.writeUInt32BE(file, 4);
+    const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+    const zeros = Buffer.alloc(1024 * 1024);
+    for (let left = BIG_FILE_SIZE; left > 0; left -= zeros.length) {
+      yield cipher.update(left >= zeros.length ? zeros : zeros.subarray(0, left));
+    }
+    yield tarPadding(BIG_FILE_SIZE);
+  }
+  yield tarEnd();
+}
