@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Debian packages: real services for tests and standalone mode, the yardstick runtimes and
 # pullers for benchmarks, and the C toolchain for native/.
 PKGS="redis-server docker-registry busybox-static runc crun containernetworking-plugins
-iproute2 iptables skopeo umoci make gcc libc6-dev"
+iproute2 iptables skopeo umoci make gcc libc6-dev openssl"
 if [ "${BURSTLET_SETUP_BROWSER:-0}" = 1 ]; then
   PKGS="$PKGS chromium"
 fi
