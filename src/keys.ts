@@ -18,6 +18,8 @@ export interface Keys {
   control(workerId: string): string;
   /** Which worker runs a pod (string, set by the worker when it claims the job). */
   podWorker(uid: string): string;
+  /** Per-pod event sequence counter (INCR), monotonic across workers and restarts. */
+  podSeq(uid: string): string;
   /** Capped stream of a container's CRI-format log lines. */
   logs(uid: string, container: string): string;
   /** Latest stats snapshot of a pod (JSON with a TTL). */
@@ -40,6 +42,7 @@ export function redisKeys(prefix = 'burstlet'): Keys {
     workers: (pool) => k('workers', pool),
     control: (id) => k('control', id),
     podWorker: (uid) => k('pod', uid, 'worker'),
+    podSeq: (uid) => k('pod', uid, 'seq'),
     logs: (uid, container) => k('logs', uid, container),
     stats: (uid) => k('stats', uid),
     execOutput: (id) => k('exec', id, 'out'),
