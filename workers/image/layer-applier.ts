@@ -42,8 +42,7 @@ export async function applyLayer(source: AsyncIterable<Buffer>, options: ApplyOp
   try {
     for await (const chunk of source) {
       applier.count(chunk.length);
-      reader.push(chunk);
-      if (reader.done) break;
+      reader.push(chunk); // past the end marker this only counts: the caller hashes all bytes
     }
     reader.end();
   } catch (err) {

@@ -1,0 +1,26 @@
+// Overlay snapshotter: each layer is its own directory; a container's rootfs is overlayfs
+// with the layers as lowerdirs and a per-container upper and work dir.
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import { SnapshotStore, type ApplyTarget, type Mount } from './snapshotter.ts';
+
+export class OverlaySnapshotter extends SnapshotStore {
+  readonly kind = 'overlay' as const;
+
+  protected async target(fs: string, parent: string | undefined): Promise<ApplyTarget> {
+    return { root: fs, lowers: await this.lineage(parent), whiteouts: 'overlay' };
+  }
+
+  async prepare(id: string, chainId: string): Promise<Mount[]> {
+    const lowers = await this.lineage(chainId);
+    const base = this.active(id);
+    await fsp.mkdir(join(base, 'upper'), { recursive: true, mode: 0o755 });
+    await fsp.mkdir(join(base, 'work'), { recursive: true, mode: 0o700 });
+    // Kernels before 5.x refuse a lone lowerdir without upper; with an upper one lower is fine.
+    return [{
+      type: 'overlay',
+      source: 'overlay',
+      options: ['index=off', `lowerdir=${lowers.join(':')}`, `upperdir=${join(base, 'upper')}`, `workdir=${join(base, 'work')}`],
+    }];
+  }
+}

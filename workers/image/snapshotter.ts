@@ -1,0 +1,146 @@
+// Layer snapshots keyed by chain ID, unpacked once and shared by every image that has the
+// layer. A snapshotter only *describes* a container's rootfs as mounts (plain data, like
+// containerd's); the runtime performs them.
+import { createHash, randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** A mount as plain data: what `mount -t <type> -o <options> <source> <target>` would do. */
+export interface Mount {
+  readonly type: string;
+  readonly source: string;
+  readonly options: readonly string[];
+}
+
+/** Where and how a layer is applied while its snapshot is being committed. */
+export interface ApplyTarget {
+  /** Fresh directory to write the layer into. */
+  readonly root: string;
+  /** Parent snapshots' dirs, topmost first (overlay), or empty (copy: root holds them). */
+  readonly lowers: readonly string[];
+  readonly whiteouts: 'overlay' | 'delete';
+}
+
+/**
+ * Layer snapshots and container rootfs descriptions. Swappable (overlay, copy); both pass
+ * test/image/snapshotter.test.ts. All methods are idempotent; commit() is single-flight per
+ * chain ID and atomic (a failed apply leaves nothing behind).
+ */
+export interface Snapshotter {
+  readonly kind: 'overlay' | 'copy';
+  has(chainId: string): Promise<boolean>;
+  /** Creates snapshot `chainId` over `parent` by letting `apply` write a fresh dir. */
+  commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void>;
+  /** The rootfs of container `id` over snapshot `chainId`, creating its writable part. */
+  prepare(id: string, chainId: string): Promise<Mount[]>;
+  /** Removes container `id`'s writable part (after the runtime unmounted it). */
+  release(id: string): Promise<void>;
+  /** Deletes committed snapshots not in `keep`; returns how many went. */
+  gc(keep: ReadonlySet<string>): Promise<number>;
+  list(): Promise<string[]>;
+  /** The directories holding snapshots and containers, for disk usage. */
+  readonly root: string;
+}
+
+/** OCI chain IDs: chain(0) = diff(0); chain(n) = sha256(chain(n-1) + " " + diff(n)). */
+export function chainIds(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const diff of diffIds) {
+    const prev = out.at(-1);
+    out.push(prev === undefined ? diff : `sha256:${createHash('sha256').update(`${prev} ${diff}`).digest('hex')}`);
+  }
+  return out;
+}
+
+const hex = (chainId: string) => chainId.replace(/^sha256:/, '');
+const safeId = (id: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) throw new Error(`invalid container id "${id}"`);
+  return id;
+};
+
+/** What both snapshotters share: the on-disk layout, commit, gc. */
+export abstract class SnapshotStore implements Snapshotter {
+  abstract readonly kind: 'overlay' | 'copy';
+  readonly root: string;
+  #committing = new Map<string, Promise<void>>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  protected dir(chainId: string): string {
+    return join(this.root, 'snapshots', hex(chainId));
+  }
+
+  /** The layer content of a committed snapshot. */
+  fsOf(chainId: string): string {
+    return join(this.dir(chainId), 'fs');
+  }
+
+  protected active(id: string): string {
+    return join(this.root, 'active', safeId(id));
+  }
+
+  async has(chainId: string): Promise<boolean> {
+    return fsp.access(join(this.dir(chainId), 'fs')).then(() => true, () => false);
+  }
+
+  /** Snapshot dirs from `chainId` down to the base layer (topmost first). */
+  protected async lineage(chainId: string | undefined): Promise<string[]> {
+    const out: string[] = [];
+    for (let at = chainId; at; ) {
+      out.push(this.fsOf(at));
+      at = (await fsp.readFile(join(this.dir(at), 'parent'), 'utf8').catch(() => '')) || undefined;
+    }
+    return out;
+  }
+
+  /** Prepares the fresh dir `fs` for applying a layer over `parent`. */
+  protected abstract target(fs: string, parent: string | undefined): Promise<ApplyTarget>;
+  abstract prepare(id: string, chainId: string): Promise<Mount[]>;
+
+  commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void> {
+    const running = this.#committing.get(chainId);
+    if (running) return running;
+    const work = this.#commit(chainId, parent, apply).finally(() => this.#committing.delete(chainId));
+    this.#committing.set(chainId, work);
+    return work;
+  }
+
+  async #commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void> {
+    if (await this.has(chainId)) return;
+    const tmp = join(this.root, 'snapshots', `tmp-${randomBytes(6).toString('hex')}`);
+    await fsp.mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o700 });
+    try {
+      if (parent) await fsp.writeFile(join(tmp, 'parent'), parent);
+      await apply(await this.target(join(tmp, 'fs'), parent));
+      await fsp.rm(this.dir(chainId), { recursive: true, force: true }); // a half-removed leftover
+      await fsp.rename(tmp, this.dir(chainId));
+    } catch (err) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async release(id: string): Promise<void> {
+    await fsp.rm(this.active(id), { recursive: true, force: true });
+  }
+
+  async list(): Promise<string[]> {
+    const names = await fsp.readdir(join(this.root, 'snapshots')).catch(() => [] as string[]);
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`);
+  }
+
+  async gc(keep: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    for (const chainId of await this.list()) {
+      if (keep.has(chainId) || this.#committing.has(chainId)) continue;
+      // Rename first so a crash never leaves a half-deleted snapshot under its real name.
+      const doomed = join(this.root, 'snapshots', `tmp-gc-${randomBytes(6).toString('hex')}`);
+      await fsp.rename(this.dir(chainId), doomed);
+      await fsp.rm(doomed, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+}
