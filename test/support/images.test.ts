@@ -75,6 +75,18 @@ test('images (real docker-registry): busybox-docker uses Docker schema2 media ty
   assert.equal(image.manifest.layers[0].digest, (await fetchManifest(client, 'busybox', pushed.busybox.platforms!['linux/amd64'])).manifest.layers[0].digest);
 });
 
+test('images (real docker-registry): busybox-docker-list is a Docker manifest list of schema2 manifests', async () => {
+  const list = await fetchManifestRaw(client, 'busybox-docker-list', 'latest', pushed['busybox-docker-list'].digest);
+  assert.equal(list.mediaType, MEDIA.dockerList);
+  const { manifests } = JSON.parse(list.body.toString()) as { manifests: Descriptor[] };
+  assert.deepEqual(manifests.map((m) => [m.mediaType, m.platform?.architecture]), [[MEDIA.dockerManifest, 'amd64'], [MEDIA.dockerManifest, 'arm64']]);
+  for (const m of manifests) {
+    const image = await fetchManifest(client, 'busybox-docker-list', m.digest, m.digest);
+    assert.equal(image.config.architecture, m.platform?.architecture);
+    assert.equal(image.manifest.layers[0].mediaType, MEDIA.dockerLayerGzip);
+  }
+});
+
 test('images (real docker-registry): layers has 3 layers whose whiteouts give the stated result', async () => {
   const image = await fetchManifest(client, 'layers', 'latest', pushed.layers.digest);
   assert.equal(image.layers.length, 3);

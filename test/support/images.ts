@@ -9,13 +9,13 @@ import { pushImage, type BuiltImage } from './oci-push.ts';
 import { tarArchive, type TarEntry } from './oci-tar.ts';
 import type { Registry } from './registry.ts';
 
-export type TestImageName = 'busybox' | 'busybox-docker' | 'layers' | 'big' | 'hostile/dotdot'
+export type TestImageName = 'busybox' | 'busybox-docker' | 'busybox-docker-list' | 'layers' | 'big' | 'hostile/dotdot'
   | 'hostile/absolute' | 'hostile/symlink-escape' | 'hostile/hardlink-escape' | 'hostile/device'
   | 'hostile/gzip-bomb';
 
 /** Every test image; `big` (~200 MB) is pushed only when asked for by name. */
 export const TEST_IMAGE_NAMES: readonly TestImageName[] = [
-  'busybox', 'busybox-docker', 'layers', 'big', 'hostile/dotdot', 'hostile/absolute',
+  'busybox', 'busybox-docker', 'busybox-docker-list', 'layers', 'big', 'hostile/dotdot', 'hostile/absolute',
   'hostile/symlink-escape', 'hostile/hardlink-escape', 'hostile/device', 'hostile/gzip-bomb',
 ];
 
@@ -24,7 +24,8 @@ export const TEST_IMAGE_TAG = 'latest';
 
 /**
  * An image as pushed. `digest`/`mediaType` are those of the top object: the OCI index for
- * `busybox`, the Docker schema2 manifest for `busybox-docker`, an OCI manifest otherwise.
+ * `busybox`, the Docker schema2 manifest for `busybox-docker`, the Docker manifest list for
+ * `busybox-docker-list`, an OCI manifest otherwise.
  * `platforms` maps 'os/arch[/variant]' to the platform manifest digest (index images only).
  */
 export interface PushedImage {
@@ -94,6 +95,12 @@ async function build(name: TestImageName): Promise<BuiltImage> {
     }
     case 'busybox-docker':
       return single([busyboxLayer()], true);
+    case 'busybox-docker-list': {
+      // Same platforms (and same arm64 caveat) as `busybox`, in Docker schema2 media types.
+      const amd64 = buildManifest([busyboxLayer()], LINUX_AMD64, TEST_PROCESS, true);
+      const arm64 = buildManifest([busyboxLayer()], LINUX_ARM64, TEST_PROCESS, true);
+      return { manifests: [amd64, arm64], index: buildIndex([amd64, arm64], true) };
+    }
     case 'layers':
       return single([busyboxLayer(), memo('layers-2', () => gzipLayer(tarArchive(LAYERS_LOWER))), memo('layers-3', () => gzipLayer(tarArchive(LAYERS_UPPER)))]);
     case 'big':

@@ -123,7 +123,8 @@ function registryConfig(dir: string, port: number, auth: unknown): Record<string
 
 // Ready when /v2/ answers at all (200 without auth, 401 with it).
 async function waitReady(port: number, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 400; attempt++) {
+  // Generous: a loaded 2-core CI machine may be slow to start a Go binary.
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode})`);
     try {
       const res = await fetch(`http://127.0.0.1:${port}/v2/`);
