@@ -19,6 +19,7 @@ export const catalogue = {
   NOT_FOUND: { reason: 'NotFound', httpStatus: 404, retryable: false },
   NOT_IMPLEMENTED: { reason: 'NotImplemented', httpStatus: 501, retryable: false },
   CONFLICT: { reason: 'Conflict', httpStatus: 409, retryable: true },
+  UNAUTHORIZED: { reason: 'Unauthorized', httpStatus: 401, retryable: false },
   // messages on Redis
   MESSAGE_MALFORMED: { reason: 'MalformedMessage', httpStatus: 400, retryable: false },
   // images
