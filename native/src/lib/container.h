@@ -1,0 +1,48 @@
+/* Container lifecycle, OCI runtime CLI semantics.  State lives in <root>/<id> (state.h).
+   All functions are safe to call from a fresh single-threaded process only: they fork,
+   clone into new namespaces and setns.  */
+#ifndef BL_CONTAINER_H
+#define BL_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+
+struct bl_create_opts
+{
+  const char *id;
+  const char *bundle;   /* directory holding config.json */
+  const char *root;     /* state root, e.g. /run/burstlet */
+  const char *log_path; /* CRI log file; NULL = the container inherits our stdio */
+};
+
+/* Creates the container and returns once its init waits on exec.fifo.  A detached monitor
+   (its own session) stays as the container's parent and outlives the caller.  On failure
+   nothing is left behind (state dir, cgroup).  */
+int bl_container_create (const struct bl_create_opts *o, pid_t *pid, struct bl_error *err);
+
+/* Creates and starts the container with the caller as its monitor, waits for it to exit,
+   removes it, and returns its exit code (128+signal when killed) in *code.  */
+int bl_container_run (const struct bl_create_opts *o, int *code, struct bl_error *err);
+
+/* Lets a created container exec its process.  */
+int bl_container_start (const char *root, const char *id, struct bl_error *err);
+
+/* Sends `sig` to the container's init (or, with `all`, to every process of its cgroup).  */
+int bl_container_kill (const char *root, const char *id, int sig, bool all, struct bl_error *err);
+
+/* Removes a stopped container (with `force`, kills it first and waits for its exit).
+   Idempotent for missing containers only when `force`.  */
+int bl_container_delete (const char *root, const char *id, bool force, struct bl_error *err);
+
+/* Runs `p` inside a running container (its namespaces, cgroup, root); the caller's stdio
+   is the process's stdio.  *code receives the exit code.  */
+int bl_container_exec (const char *root, const char *id, const struct bl_process *p, int *code,
+                       struct bl_error *err);
+
+/* Signal number for "KILL", "SIGKILL" or "9"; -1 when unknown.  */
+int bl_signal_from_name (const char *name);
+
+#endif

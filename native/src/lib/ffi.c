@@ -1,0 +1,77 @@
+/* The koffi-facing calls: mounts of snapshots and pidfd signalling.  */
+#include "ffi.h"
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Copies an error into the caller's buffer and returns -errno.  */
+static int
+report (int errnum, char *msg, size_t msg_len, const char *fmt, const char *a)
+{
+  struct bl_error err;
+  bl_fail (&err, errnum, fmt, a);
+  if (msg && msg_len)
+    snprintf (msg, msg_len, "%s", err.msg);
+  return -errnum;
+}
+
+int
+bl_mount_overlay (const char *lower, const char *upper, const char *work, const char *target,
+                  char *msg, size_t msg_len)
+{
+  char data[8192];
+  int n;
+  if (upper && work)
+    n = snprintf (data, sizeof data, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  else
+    n = snprintf (data, sizeof data, "lowerdir=%s", lower);
+  if (n < 0 || (size_t) n >= sizeof data)
+    return report (E2BIG, msg, msg_len, "overlay options for `%s` too long", target);
+  if (mount ("overlay", target, "overlay", upper ? 0 : MS_RDONLY, data) < 0)
+    return report (errno, msg, msg_len, "mount overlay on `%s`", target);
+  return 0;
+}
+
+int
+bl_mount_bind (const char *source, const char *target, int readonly, char *msg, size_t msg_len)
+{
+  if (mount (source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return report (errno, msg, msg_len, "bind mount on `%s`", target);
+  if (readonly && mount (NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+    {
+      int e = errno;
+      umount2 (target, MNT_DETACH);
+      return report (e, msg, msg_len, "remount `%s` read-only", target);
+    }
+  return 0;
+}
+
+int
+bl_unmount (const char *target, int detach, char *msg, size_t msg_len)
+{
+  if (umount2 (target, detach ? MNT_DETACH : 0) < 0)
+    return report (errno, msg, msg_len, "unmount `%s`", target);
+  return 0;
+}
+
+int
+bl_pidfd_open (int pid, char *msg, size_t msg_len)
+{
+  char p[16];
+  int fd = (int) syscall (SYS_pidfd_open, pid, 0);
+  snprintf (p, sizeof p, "%d", pid);
+  return fd >= 0 ? fd : report (errno, msg, msg_len, "pidfd_open %s", p);
+}
+
+int
+bl_pidfd_signal (int pidfd, int sig, char *msg, size_t msg_len)
+{
+  if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+    return report (errno, msg, msg_len, "pidfd_send_signal%s", "");
+  return 0;
+}

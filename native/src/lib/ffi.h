@@ -1,0 +1,28 @@
+/* What the worker may call in-process through koffi: nothing here enters namespaces or
+   forks.  Errors come back as a negative errno and a message in the caller's buffer
+   (`msg`, `msg_len` bytes, NUL-terminated); the library keeps no state.  */
+#ifndef BL_FFI_H
+#define BL_FFI_H
+
+#include <stddef.h>
+
+/* Mounts an overlay at `target` from colon-separated `lower` dirs, `upper` and `work`
+   (upper/work NULL for a read-only overlay).  Returns 0 or -errno.  */
+int bl_mount_overlay (const char *lower, const char *upper, const char *work, const char *target,
+                      char *msg, size_t msg_len);
+
+/* Bind-mounts `source` on `target` (read-only when `readonly`).  Returns 0 or -errno.  */
+int bl_mount_bind (const char *source, const char *target, int readonly, char *msg,
+                   size_t msg_len);
+
+/* Unmounts `target` (lazily when `detach`).  Returns 0 or -errno.  */
+int bl_unmount (const char *target, int detach, char *msg, size_t msg_len);
+
+/* pidfd_open(2).  Returns the fd (owned by the caller) or -errno.  */
+int bl_pidfd_open (int pid, char *msg, size_t msg_len);
+
+/* pidfd_send_signal(2): signals exactly the process the pidfd refers to, even if its pid
+   number was reused.  Returns 0 or -errno (-ESRCH once it has exited).  */
+int bl_pidfd_signal (int pidfd, int sig, char *msg, size_t msg_len);
+
+#endif
