@@ -27,7 +27,7 @@ export class CopySnapshotter extends SnapshotStore {
     const rootfs = join(this.active(id), 'rootfs');
     const exists = await fsp.access(rootfs).then(() => true, () => false);
     if (!exists) {
-      await fsp.mkdir(this.active(id), { recursive: true, mode: 0o700 });
+      await this.recordActive(id, chainId);
       const tmp = `${rootfs}.tmp`;
       await copyTree(this.fsOf(chainId), tmp);
       await fsp.rename(tmp, rootfs);

@@ -14,6 +14,7 @@ export class OverlaySnapshotter extends SnapshotStore {
   async prepare(id: string, chainId: string): Promise<Mount[]> {
     const lowers = await this.lineage(chainId);
     const base = this.active(id);
+    await this.recordActive(id, chainId);
     await fsp.mkdir(join(base, 'upper'), { recursive: true, mode: 0o755 });
     await fsp.mkdir(join(base, 'work'), { recursive: true, mode: 0o700 });
     // Kernels before 5.x refuse a lone lowerdir without upper; with an upper one lower is fine.

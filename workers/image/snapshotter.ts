@@ -35,7 +35,7 @@ export interface Snapshotter {
   prepare(id: string, chainId: string): Promise<Mount[]>;
   /** Removes container `id`'s writable part (after the runtime unmounted it). */
   release(id: string): Promise<void>;
-  /** Deletes committed snapshots not in `keep`; returns how many went. */
+  /** Deletes committed snapshots not in `keep` nor under a prepared container; returns how many went. */
   gc(keep: ReadonlySet<string>): Promise<number>;
   list(): Promise<string[]>;
   /** The directories holding snapshots and containers, for disk usage. */
@@ -122,6 +122,22 @@ export abstract class SnapshotStore implements Snapshotter {
     }
   }
 
+  /** Remembers which snapshot container `id` sits on, so gc() keeps it and its parents. */
+  protected async recordActive(id: string, chainId: string): Promise<void> {
+    await fsp.mkdir(this.active(id), { recursive: true, mode: 0o700 });
+    await fsp.writeFile(join(this.active(id), 'snapshot'), chainId);
+  }
+
+  /** Chain IDs (with all their parents) that prepared containers still use. */
+  async inUse(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const id of await fsp.readdir(join(this.root, 'active')).catch(() => [] as string[])) {
+      let at = (await fsp.readFile(join(this.root, 'active', id, 'snapshot'), 'utf8').catch(() => '')) || undefined;
+      for (; at && !out.has(at); at = (await fsp.readFile(join(this.dir(at), 'parent'), 'utf8').catch(() => '')) || undefined) out.add(at);
+    }
+    return out;
+  }
+
   async release(id: string): Promise<void> {
     await fsp.rm(this.active(id), { recursive: true, force: true });
   }
@@ -133,8 +149,9 @@ export abstract class SnapshotStore implements Snapshotter {
 
   async gc(keep: ReadonlySet<string>): Promise<number> {
     let removed = 0;
+    const used = await this.inUse();
     for (const chainId of await this.list()) {
-      if (keep.has(chainId) || this.#committing.has(chainId)) continue;
+      if (keep.has(chainId) || used.has(chainId) || this.#committing.has(chainId)) continue;
       // Rename first so a crash never leaves a half-deleted snapshot under its real name.
       const doomed = join(this.root, 'snapshots', `tmp-gc-${randomBytes(6).toString('hex')}`);
       await fsp.rename(this.dir(chainId), doomed);

@@ -1,0 +1,93 @@
+// Image records: which manifest, config, layers and snapshots make up each pulled image and
+// which names point at it. One JSON file per image, written atomically; the references
+// held here are what blob and snapshot GC keep.
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ImageConfig } from './image-config.ts';
+
+/** A pulled image. The id is the config digest, as CRI runtimes report it. */
+export interface ImageRecord {
+  readonly id: string;
+  /** Canonical `registry/repo:tag` names pointing here. */
+  repoTags: string[];
+  /** Canonical `registry/repo@sha256:` names (manifest digests). */
+  repoDigests: string[];
+  readonly manifestDigest: string;
+  /** Every blob this image holds: index (if any), manifest, config, layers. */
+  readonly blobs: readonly string[];
+  /** Snapshot chain IDs, bottom first; the last one is the rootfs parent. */
+  readonly chainIds: readonly string[];
+  /** Compressed bytes of config + layers, as the kubelet's "Image size". */
+  readonly size: number;
+  readonly config: ImageConfig;
+  readonly pulledAt: string;
+}
+
+/** Files records under `<root>/images/`; callers serialise writes per image themselves. */
+export class ImageStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'images');
+  }
+
+  #path(id: string): string {
+    return join(this.dir, `${id.replace(/^sha256:/, '')}.json`);
+  }
+
+  async get(id: string): Promise<ImageRecord | undefined> {
+    try {
+      return JSON.parse(await fsp.readFile(this.#path(id), 'utf8')) as ImageRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async list(): Promise<ImageRecord[]> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    const out: ImageRecord[] = [];
+    for (const n of names.filter((x) => /^[a-f0-9]{64}\.json$/.test(x))) {
+      const rec = await this.get(`sha256:${n.slice(0, -5)}`);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  /** The image a canonical name (tag or digest form) or an image id points at. */
+  async find(name: string): Promise<ImageRecord | undefined> {
+    if (/^sha256:[a-f0-9]{64}$/.test(name)) return this.get(name);
+    return (await this.list()).find((r) => r.repoTags.includes(name) || r.repoDigests.includes(name));
+  }
+
+  /** Writes a record atomically (temp + fsync + rename). */
+  async put(rec: ImageRecord): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.tmp-${randomBytes(6).toString('hex')}`);
+    const fh = await fsp.open(tmp, 'w');
+    try {
+      await fh.writeFile(JSON.stringify(rec));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, this.#path(rec.id));
+  }
+
+  async delete(id: string): Promise<void> {
+    await fsp.rm(this.#path(id), { force: true });
+  }
+
+  /**
+   * Records that `tag` now names image `id`: moves the tag off any other image, and deletes
+   * images left with no name at all (their content becomes garbage for GC).
+   */
+  async retag(tag: string, id: string): Promise<void> {
+    for (const rec of await this.list()) {
+      if (rec.id === id || !rec.repoTags.includes(tag)) continue;
+      rec.repoTags = rec.repoTags.filter((t) => t !== tag);
+      if (rec.repoTags.length === 0 && rec.repoDigests.length === 0) await this.delete(rec.id);
+      else await this.put(rec);
+    }
+  }
+}
