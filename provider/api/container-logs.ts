@@ -1,0 +1,79 @@
+/**
+ * GET /containerLogs/{namespace}/{pod}/{container}: the container's log as plain text, like
+ * the kubelet — follow, previous, sinceSeconds, sinceTime, timestamps, tailLines, limitBytes.
+ * Reads the worker-written Redis log stream; follow ends when the client goes away or the
+ * container is terminal (after draining what is left).
+ */
+import { PassThrough } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BurstletError } from '../../src/errors.ts';
+import type { LogRecord } from '../../src/schema/streams.ts';
+import type { KubeletApiDeps } from './deps.ts';
+import { emitFollow, emitHistory, formatRecord, type LogStreamContext } from './log-reader.ts';
+import { parseLogOptions, type LogOptions } from './log-options.ts';
+import { containerDone, containerStatus, requireContainer, requirePod } from './pod-lookup.ts';
+
+type Params = { namespace: string; pod: string; container: string };
+type Deps = Required<Pick<KubeletApiDeps, 'pods' | 'redis' | 'keys' | 'log' | 'blockMs'>>;
+
+export function containerLogsRoute(app: FastifyInstance, deps: Deps): void {
+  app.get<{ Params: Params; Querystring: Record<string, string | string[]> }>('/containerLogs/:namespace/:pod/:container', async (request, reply) => {
+    const { namespace, pod: name, container } = request.params;
+    const options = parseLogOptions(request.query, Date.now());
+    const pod = await requirePod(deps.pods, namespace, name);
+    requireContainer(pod, container);
+    const restarts = containerStatus(pod, container)?.restartCount ?? 0;
+    if (options.previous && restarts === 0) {
+      throw new BurstletError('INVALID_INPUT', `previous terminated container "${container}" in pod "${name}" not found`);
+    }
+    const ctx: LogStreamContext = {
+      redis: deps.redis,
+      key: deps.keys.logs(pod.metadata.uid, container),
+      deadLetter: deps.keys.deadLetter,
+      log: deps.log,
+      // Current logs show the newest instance even when the pod status lags behind a restart.
+      attempt: options.previous ? (a) => a === restarts - 1 : (a) => a >= restarts,
+      sinceMs: options.sinceMs,
+    };
+    return streamLogs(request, reply, deps, ctx, options, { namespace, name, container });
+  });
+}
+
+function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params & { name: string }): FastifyReply {
+  const body = new PassThrough();
+  // The response closes when it ended or when the client went away; either way, stop.
+  const client = new AbortController();
+  reply.raw.once('close', () => client.abort());
+  const gone = () => client.signal.aborted;
+  let budget = options.limitBytes ?? Infinity;
+  const emit = (record: LogRecord): boolean => {
+    if (gone()) return false;
+    const text = Buffer.from(formatRecord(record, options.timestamps));
+    const piece = text.length > budget ? text.subarray(0, budget) : text;
+    body.write(piece);
+    budget -= piece.length;
+    return budget > 0;
+  };
+  void pump(deps, ctx, options, at, emit, client.signal)
+    .catch((err) => {
+      if (!gone()) request.log.warn({ err, pod: `${at.namespace}/${at.pod}`, container: at.container }, 'log stream ended with an error');
+    })
+    .finally(() => body.end());
+  return reply.type('text/plain; charset=utf-8').send(body);
+}
+
+async function pump(deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params, emit: (r: LogRecord) => boolean, gone: AbortSignal): Promise<void> {
+  const { lastId, stopped } = await emitHistory(ctx, options.tailLines, emit);
+  if (stopped || !options.follow || options.previous || gone.aborted) return;
+  const blocking = deps.redis.duplicate();
+  // Disconnecting ends a pending XREAD BLOCK at once instead of after blockMs.
+  const hangUp = () => blocking.disconnect();
+  gone.addEventListener('abort', hangUp, { once: true });
+  try {
+    const done = async () => containerDone(await deps.pods.getPod(at.namespace, at.pod), at.container);
+    await emitFollow({ ...ctx, blocking, blockMs: deps.blockMs, done, stopped: () => gone.aborted }, lastId, emit);
+  } finally {
+    gone.removeEventListener('abort', hangUp);
+    blocking.disconnect();
+  }
+}

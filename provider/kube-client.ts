@@ -1,0 +1,192 @@
+/**
+ * The provider's Kubernetes client: @kubernetes/client-node's KubeConfig for credentials
+ * (kubeconfig file, in-cluster service account, exec plugins, client certs) and its Watch
+ * for streams; plain JSON requests for the rest, so objects stay exactly as the API server
+ * sent them (the generated models turn timestamps into Dates and drop unknown fields).
+ * Every request first takes a token from the rate limiter (QPS 50 / burst 100 by default).
+ */
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { TokenBucket, type RateLimiter } from './token-bucket.ts';
+
+/** A Kubernetes object as JSON; the fields the provider reads are typed where used. */
+export type KubeObject = Record<string, any>;
+
+/** A non-2xx answer: HTTP status plus the API's Status reason and message. */
+export class KubeApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  readonly body: unknown;
+  constructor(status: number, reason: string, message: string, body: unknown) {
+    super(`${status} ${reason}: ${message}`);
+    this.name = 'KubeApiError';
+    this.status = status;
+    this.reason = reason;
+    this.body = body;
+  }
+}
+
+export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.status === 404;
+export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.status === 409;
+export const isAlreadyExists = (err: unknown): boolean => err instanceof KubeApiError && err.status === 409 && err.reason === 'AlreadyExists';
+
+export type PatchType = 'merge' | 'strategic' | 'json';
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  json: 'application/json-patch+json',
+};
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  patch?: PatchType;
+}
+
+/** One event of a watch stream (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR). */
+export interface WatchEvent {
+  type: string;
+  object: KubeObject;
+}
+
+/**
+ * What the controllers need from the API server. `request` rejects with KubeApiError on a
+ * non-2xx answer; `watch` calls `onEvent` per line and `onDone` once when the stream ends
+ * (error or not) — `stop()` ends it without calling `onDone` with an error.
+ */
+export interface Kube {
+  request<T = KubeObject>(method: string, path: string, options?: RequestOptions): Promise<T>;
+  watch(path: string, query: Record<string, string>, onEvent: (e: WatchEvent) => void, onDone: (err: unknown) => void): Promise<{ stop(): void }>;
+  close(): void;
+}
+
+export interface KubeClientOptions {
+  /** kubeconfig path; unset → in-cluster config when in a pod, else the default kubeconfig. */
+  kubeconfig?: string;
+  /** Or a KubeConfig already loaded (tests). */
+  config?: KubeConfig;
+  qps?: number;
+  burst?: number;
+  /** Server-side timeout of each watch (seconds); the watch is re-opened after it. */
+  watchTimeoutSeconds?: number;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+  else kc.loadFromDefault();
+  if (!kc.getCurrentCluster()) throw new Error('kubeconfig has no current cluster');
+  return kc;
+}
+
+export class KubeClient implements Kube {
+  readonly config: KubeConfig;
+  readonly limiter: RateLimiter;
+  readonly #server: URL;
+  readonly #watch: Watch;
+  #agent: http.Agent | undefined;
+  #auth: { at: number; headers: Record<string, string>; auth?: string } | undefined;
+
+  constructor(options: KubeClientOptions = {}) {
+    this.config = options.config ?? loadKubeConfig(options.kubeconfig);
+    this.limiter = new TokenBucket(options.qps ?? 50, options.burst ?? 100);
+    this.#server = new URL(this.config.getCurrentCluster()!.server);
+    this.#watch = new Watch(this.config);
+    // Private in client-node but the only way to let a quiet watch live past 30 s.
+    (this.#watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = ((options.watchTimeoutSeconds ?? 300) + 30) * 1000;
+  }
+
+  async request<T = KubeObject>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    await this.limiter.take();
+    const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const { headers, auth, agent } = await this.#transport();
+    const reqHeaders: Record<string, string> = { ...headers, accept: 'application/json' };
+    if (body) {
+      reqHeaders['content-type'] = options.patch ? PATCH_CONTENT_TYPE[options.patch] : 'application/json';
+      reqHeaders['content-length'] = String(body.length);
+    }
+    const mod = url.protocol === 'https:' ? https : http;
+    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = mod.request(url, { method, headers: reqHeaders, agent, auth }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    if (status < 200 || status > 299) {
+      const s = (parsed ?? {}) as { reason?: string; message?: string };
+      throw new KubeApiError(status, s.reason ?? String(status), s.message ?? text.slice(0, 200), parsed);
+    }
+    return parsed as T;
+  }
+
+  async watch(path: string, query: Record<string, string>, onEvent: (e: WatchEvent) => void, onDone: (err: unknown) => void): Promise<{ stop(): void }> {
+    await this.limiter.take();
+    let stopped = false;
+    const controller = await this.#watch.watch(
+      path,
+      query,
+      (type: string, object: KubeObject) => {
+        if (!stopped) onEvent({ type, object });
+      },
+      (err: unknown) => {
+        if (!stopped) onDone(err);
+        stopped = true;
+      },
+    );
+    return {
+      stop() {
+        stopped = true;
+        controller.abort();
+      },
+    };
+  }
+
+  close(): void {
+    this.#agent?.destroy();
+  }
+
+  // Credentials may rotate (in-cluster token files, exec plugins): re-read every 30 s.
+  async #transport(): Promise<{ headers: Record<string, string>; auth?: string; agent: http.Agent }> {
+    const now = Date.now();
+    if (!this.#auth || now - this.#auth.at > 30_000) {
+      const opts: https.RequestOptions & { headers?: Record<string, string> } = {};
+      await this.config.applyToHTTPSOptions(opts);
+      this.#auth = { at: now, headers: { ...(opts.headers ?? {}) }, auth: opts.auth ?? undefined };
+      if (!this.#agent) {
+        this.#agent = this.#server.protocol === 'https:'
+          ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername })
+          : new http.Agent({ keepAlive: true, maxSockets: 64 });
+      }
+    }
+    return { headers: this.#auth.headers, auth: this.#auth.auth, agent: this.#agent! };
+  }
+}
+
+/** URL path helpers, so controllers never build paths by hand. */
+export const paths = {
+  node: (name: string) => `/api/v1/nodes/${name}`,
+  nodes: () => '/api/v1/nodes',
+  lease: (ns: string, name: string) => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/${name}`,
+  leases: (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases`,
+  pods: () => '/api/v1/pods',
+  pod: (ns: string, name: string) => `/api/v1/namespaces/${ns}/pods/${name}`,
+  events: (ns: string) => `/api/v1/namespaces/${ns}/events`,
+  configMap: (ns: string, name: string) => `/api/v1/namespaces/${ns}/configmaps/${name}`,
+  secret: (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`,
+  token: (ns: string, sa: string) => `/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`,
+  runtimeClass: (name: string) => `/apis/node.k8s.io/v1/runtimeclasses/${name}`,
+};
