@@ -1,0 +1,21 @@
+// The state one server instance shares between its request handlers.
+import type { AuthorizeHook, TokenUser } from './auth.ts';
+import type { Registry } from './registry.ts';
+import type { Store } from './store.ts';
+import type { TokenIssuer } from './tokens.ts';
+
+export interface ServerContext {
+  store: Store;
+  registry: Registry;
+  issuer: TokenIssuer;
+  tokens: Record<string, TokenUser>;
+  /** Users with every right. */
+  admins: ReadonlySet<string>;
+  authorizeHook?: AuthorizeHook;
+  bookmarkIntervalMs: number;
+  caCert: string;
+  /** "host:port" the server listens on, for discovery documents. */
+  address: string;
+  /** Aborted on stop(): ends watches. */
+  signal: AbortSignal;
+}

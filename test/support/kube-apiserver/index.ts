@@ -1,0 +1,118 @@
+// startKubeApiServer: the project's own Kubernetes API server for tests — the subset of the
+// API burstlet uses, behaving like kube-apiserver (see FIDELITY.md for where it may not).
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuthorizeHook, TokenUser } from './auth.ts';
+import type { ServerContext } from './context.ts';
+import { kubeconfigYaml } from './kubeconfig.ts';
+import { seedCluster } from './namespaces.ts';
+import { Registry } from './registry.ts';
+import { handleRequest } from './router.ts';
+import { Store } from './store.ts';
+import { TokenIssuer } from './tokens.ts';
+
+export type { Attributes, AuthorizeHook, TokenUser, UserInfo } from './auth.ts';
+export type { KubeObject } from './objects.ts';
+export { Store } from './store.ts';
+export { Registry } from './registry.ts';
+
+/** The identity of the default (admin) token: a service account with every right. */
+export const ADMIN_USER: TokenUser = {
+  user: 'system:serviceaccount:kube-system:burstlet',
+  groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'],
+};
+
+export interface KubeApiServerOptions {
+  /** Extra bearer tokens → identities (e.g. { tok: { user: 'system:node:n1', groups: ['system:nodes'] } }). */
+  tokens?: Record<string, TokenUser>;
+  /** Value of the default admin token (random when omitted). */
+  adminToken?: string;
+  /** Usernames with every right besides the admin token's (group system:masters also has them). */
+  admins?: string[];
+  /** Custom authorization decision tried first (true/false decides, undefined defers). */
+  authorize?: AuthorizeHook;
+  /** Changes kept for watches from an older resourceVersion (default 1000). */
+  historySize?: number;
+  /** Period of watch BOOKMARK events (default 60 000 ms, like the apiserver's ~1 min). */
+  bookmarkIntervalMs?: number;
+  /** Service-account token issuer and the audiences the server accepts. */
+  issuer?: string;
+  apiAudiences?: string[];
+  /** Content of the kube-root-ca.crt ConfigMaps (this server has no TLS; a placeholder by default). */
+  caCert?: string;
+}
+
+/** A running test API server. stop() is idempotent and ends every watch. */
+export interface KubeApiServer {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** The admin token of `kubeconfig`. */
+  token: string;
+  /** YAML kubeconfig for the admin identity, also written to kubeconfigPath. */
+  kubeconfig: string;
+  kubeconfigPath: string;
+  /** A kubeconfig (YAML) for another bearer token, e.g. a node identity from `tokens`. */
+  kubeconfigFor(token: string, userName?: string): string;
+  /** Direct access for tests: objects in storage form, watch history, compact(). */
+  store: Store;
+  registry: Registry;
+  issuer: TokenIssuer;
+  /** Forgets the watch history, so watches/continues from any earlier resourceVersion get 410 Gone. */
+  compact(): void;
+  stop(): Promise<void>;
+}
+
+const PLACEHOLDER_CA = '-----BEGIN CERTIFICATE-----\nYnVyc3RsZXQgdGVzdCBBUEkgc2VydmVyIGhhcyBubyBUTFM=\n-----END CERTIFICATE-----\n';
+
+export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promise<KubeApiServer> {
+  const adminToken = opts.adminToken ?? randomBytes(24).toString('hex');
+  const store = new Store({ historySize: opts.historySize });
+  const issuer = new TokenIssuer(opts.issuer, opts.apiAudiences);
+  const abort = new AbortController();
+  const caCert = opts.caCert ?? PLACEHOLDER_CA;
+  const ctx: ServerContext = {
+    store, registry: new Registry(store), issuer, caCert, signal: abort.signal, address: '',
+    tokens: { ...(opts.tokens ?? {}), [adminToken]: ADMIN_USER },
+    admins: new Set([ADMIN_USER.user, ...(opts.admins ?? [])]),
+    authorizeHook: opts.authorize, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+  };
+  seedCluster(store, caCert, { namespace: 'kube-system', name: 'burstlet' });
+  const server = createServer({ keepAlive: true }, (req, res) => void handleRequest(ctx, req, res));
+  const port = await listen(server);
+  ctx.address = `127.0.0.1:${port}`;
+  const url = `http://127.0.0.1:${port}`;
+  const dir = await mkdtemp(join(tmpdir(), 'burstlet-kube-apiserver-'));
+  const kubeconfig = kubeconfigYaml(url, adminToken);
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
+  let stopped: Promise<void> | undefined;
+  return {
+    url, port, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
+    kubeconfigFor: (token, userName = 'user') => kubeconfigYaml(url, token, userName),
+    compact: () => store.compact(),
+    stop() {
+      stopped ??= (async () => {
+        abort.abort();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await rm(dir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    // Port 0: the kernel picks a free port atomically, so parallel tests never collide.
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
+}
