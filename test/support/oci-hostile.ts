@@ -45,7 +45,7 @@ export function hostileLayer(name: keyof typeof HOSTILE_ENTRIES): Layer {
  * level 9 shrinks zeros ~1000:1). Streamed, never held in memory; cached on disk.
  */
 export function gzipBombLayer(): Promise<Layer> {
-  return cachedLayer(`gzip-bomb v1 ${BOMB_FILE_NAME} ${BOMB_FILE_SIZE}`, 9, function* () {
+  return cachedLayer(`gzip-bomb v1 ${BOMB_FILE_NAME} ${BOMB_FILE_SIZE}`, { level: 9 }, function* () {
     yield tarHeader({ name: BOMB_FILE_NAME, type: 'file', size: BOMB_FILE_SIZE });
     const chunk = Buffer.alloc(1024 * 1024);
     for (let left = BOMB_FILE_SIZE; left > 0; left -= chunk.length) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, type ZlibOptions } from 'node:zlib';
 import { MEDIA, type Layer } from './oci-image.ts';
 
 /** Where cached layers live; safe to delete at any time. */
@@ -21,8 +21,8 @@ interface CachedMeta { digest: string; diffId: string; size: number }
  * `key` must change whenever the generated content would (bump its version on any change).
  * Safe under concurrent callers: each writes a private temp file and renames it into place.
  */
-export async function cachedLayer(key: string, level: number, generate: () => AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Layer> {
-  const id = createHash('sha256').update(`${key} gzip-level=${level}`).digest('hex').slice(0, 32);
+export async function cachedLayer(key: string, gzip: ZlibOptions, generate: () => AsyncIterable<Buffer> | Iterable<Buffer>): Promise<Layer> {
+  const id = createHash('sha256').update(`${key} gzip=${JSON.stringify(gzip)}`).digest('hex').slice(0, 32);
   const blobPath = join(LAYER_CACHE_DIR, `${id}.tar.gz`);
   const metaPath = join(LAYER_CACHE_DIR, `${id}.json`);
   const cached = await readMeta(metaPath, blobPath);
@@ -34,7 +34,7 @@ export async function cachedLayer(key: string, level: number, generate: () => As
   let size = 0;
   const hashTar = new Transform({ transform(chunk: Buffer, _enc, done) { tarHash.update(chunk); done(null, chunk); } });
   const hashGz = new Transform({ transform(chunk: Buffer, _enc, done) { gzHash.update(chunk); size += chunk.length; done(null, chunk); } });
-  await pipeline(Readable.from(generate()), hashTar, createGzip({ level }), hashGz, createWriteStream(temp));
+  await pipeline(Readable.from(generate()), hashTar, createGzip(gzip), hashGz, createWriteStream(temp));
   const meta: CachedMeta = { digest: `sha256:${gzHash.digest('hex')}`, diffId: `sha256:${tarHash.digest('hex')}`, size };
   await rename(temp, blobPath);
   const metaTemp = `${metaPath}.${process.pid}.tmp`;
