@@ -6,11 +6,11 @@
 // `access` claim. Test support only: the registry itself is the real Debian docker-registry.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { execFile } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './ports.ts';
 
 export interface TokenServerOptions {
   /** Temp dir for the signing certificate (the registry's rootcertbundle). */
@@ -47,11 +47,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const server = createServer((req, res) => {
     handle(req, res, options, signer, counts).catch((err: Error) => reply(res, 500, { error: err.message }));
   });
-  const port = await freePort();
+  // Port 0: the kernel picks a free port at bind time, so no race with other services.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
+  const port = (server.address() as AddressInfo).port;
   return {
     realm: `http://127.0.0.1:${port}/token`,
     certPath: signer.certPath,
