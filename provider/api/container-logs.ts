@@ -13,6 +13,9 @@ import { emitFollow, emitHistory, formatRecord, type LogStreamContext } from './
 import { parseLogOptions, type LogOptions } from './log-options.ts';
 import { containerDone, containerStatus, requireContainer, requirePod } from './pod-lookup.ts';
 
+/** Name of the Redis connections log follows block on (visible in CLIENT LIST). */
+export const FOLLOW_CONNECTION = 'burstlet-kubelet-logs-follow';
+
 type Params = { namespace: string; pod: string; container: string };
 type Deps = Required<Pick<KubeletApiDeps, 'pods' | 'redis' | 'keys' | 'log' | 'blockMs'>>;
 
@@ -35,11 +38,11 @@ export function containerLogsRoute(app: FastifyInstance, deps: Deps): void {
       attempt: options.previous ? (a) => a === restarts - 1 : (a) => a >= restarts,
       sinceMs: options.sinceMs,
     };
-    return streamLogs(request, reply, deps, ctx, options, { namespace, name, container });
+    return streamLogs(request, reply, deps, ctx, options, request.params);
   });
 }
 
-function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params & { name: string }): FastifyReply {
+function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params): FastifyReply {
   const body = new PassThrough();
   // The response closes when it ended or when the client went away; either way, stop.
   const client = new AbortController();
@@ -65,7 +68,7 @@ function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps, ct
 async function pump(deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params, emit: (r: LogRecord) => boolean, gone: AbortSignal): Promise<void> {
   const { lastId, stopped } = await emitHistory(ctx, options.tailLines, emit);
   if (stopped || !options.follow || options.previous || gone.aborted) return;
-  const blocking = deps.redis.duplicate();
+  const blocking = deps.redis.duplicate({ connectionName: FOLLOW_CONNECTION });
   // Disconnecting ends a pending XREAD BLOCK at once instead of after blockMs.
   const hangUp = () => blocking.disconnect();
   gone.addEventListener('abort', hangUp, { once: true });

@@ -49,7 +49,7 @@ async function decode(ctx: LogStreamContext, entries: StreamEntry[]): Promise<Lo
 export async function emitHistory(ctx: LogStreamContext, tailLines: number | undefined, emit: Emit): Promise<{ lastId: string; stopped: boolean }> {
   if (tailLines !== undefined) return emitTail(ctx, tailLines, emit);
   let lastId = '0-0';
-  for (let start = '-'; ; start = `(${lastId})`) {
+  for (let start = '-'; ; start = `(${lastId}`) {
     const entries = await rangeForward(ctx.redis, ctx.key, start, CHUNK);
     if (entries.length === 0) return { lastId, stopped: false };
     lastId = entries[entries.length - 1]![0];

@@ -1,0 +1,123 @@
+/**
+ * One exec session between a WebSocket client and the worker that runs the pod, through
+ * Redis: the `exec` control message goes to the worker's control stream, client stdin,
+ * resize and close become `exec-input` records on keys.execInput(session), and the worker's
+ * keys.execOutput(session) records become stdout/stderr frames; the `exit` (or `error`)
+ * record becomes the status on the error channel and ends the session.
+ */
+import type { Redis } from 'ioredis';
+import type { Keys } from '../../src/keys.ts';
+import type { Logger } from '../../src/log.ts';
+import type { ExecStart } from '../../src/schema/control.ts';
+import { execOutput, type ExecOutput } from '../../src/schema/streams.ts';
+import { parseEntry, publish } from '../../src/streams.ts';
+import { CLOSE, ERROR, exitStatus, failureStatus, parseResize, RESIZE, statusPayload, STDERR, STDIN, STDOUT, type ChannelCodec, type ExecStatus } from './exec-channels.ts';
+import { readAfter } from './stream-read.ts';
+
+/** The part of a `ws` WebSocket a session uses. */
+export interface ChannelSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  send(data: Buffer | string): void;
+  close(code?: number): void;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+export interface ExecSessionOptions {
+  readonly redis: Redis;
+  readonly keys: Keys;
+  readonly log: Logger;
+  readonly workerId: string;
+  readonly start: ExecStart;
+  readonly codec: ChannelCodec;
+  readonly stdout: boolean;
+  readonly stderr: boolean;
+  readonly blockMs: number;
+}
+
+/**
+ * Runs the session until the worker reports the end or the client goes away; resolves when
+ * everything is closed (the WebSocket, the blocking Redis connection, the session streams).
+ * Must be called synchronously from the connection handler so no early client frame is lost.
+ */
+export async function runExecSession(socket: ChannelSocket, o: ExecSessionOptions): Promise<void> {
+  const sessionId = o.start.sessionId;
+  const input = o.keys.execInput(sessionId);
+  let inputs: Promise<unknown> = Promise.resolve();
+  let stdinClosed = false;
+  // Inputs are chained so the worker sees them in the order the client sent them.
+  const send = (record: Record<string, unknown>) => {
+    inputs = inputs.then(() => publish(o.redis, input, { kind: 'exec-input', sessionId, ...record })).catch((err) => o.log.warn({ err, sessionId }, 'exec input lost'));
+  };
+  const closeStdin = () => {
+    if (stdinClosed || !o.start.stdin) return;
+    stdinClosed = true;
+    send({ close: true });
+  };
+  socket.on('message', (message: Buffer, isBinary: boolean) => {
+    const frame = o.codec.decode(message, isBinary);
+    if (!frame) return;
+    if (frame.channel === STDIN && o.start.stdin && !stdinClosed && frame.data.length > 0) send({ dataBase64: frame.data.toString('base64') });
+    else if (frame.channel === RESIZE && o.start.tty) {
+      const size = parseResize(frame.data);
+      if (size) send({ resize: size });
+    } else if (frame.channel === CLOSE && o.codec.closeSignal && frame.data[0] === STDIN) closeStdin();
+  });
+  const blocking = o.redis.duplicate();
+  let clientGone = false;
+  socket.once('close', () => {
+    clientGone = true;
+    closeStdin();
+    blocking.disconnect();
+  });
+  const write = (channel: number, data: Buffer) => {
+    if (socket.readyState === socket.OPEN) socket.send(o.codec.encode(channel, data));
+  };
+  // The kubelet's "connection established" signal: an empty frame on the lowest writable channel.
+  write(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, Buffer.alloc(0));
+  try {
+    await publish(o.redis, o.keys.control(o.workerId), o.start);
+    const status = await pumpOutput(o, blocking, write, () => clientGone);
+    if (status) {
+      const payload = statusPayload(o.codec, status);
+      if (payload) write(ERROR, payload);
+    }
+  } catch (err) {
+    if (!clientGone) {
+      o.log.warn({ err, sessionId }, 'exec session failed');
+      const payload = statusPayload(o.codec, failureStatus(`exec session failed: ${(err as Error).message}`));
+      if (payload) write(ERROR, payload);
+    }
+  } finally {
+    blocking.disconnect();
+    if (socket.readyState === socket.OPEN) socket.close(1000);
+    await inputs;
+    // The worker is done with both streams once it wrote exit (or the client left).
+    await o.redis.del(input, o.keys.execOutput(sessionId)).catch(() => undefined);
+  }
+}
+
+// Forwards output records until exit/error; returns the final status (undefined if the client left).
+async function pumpOutput(o: ExecSessionOptions, blocking: Redis, write: (channel: number, data: Buffer) => void, gone: () => boolean): Promise<ExecStatus | undefined> {
+  const key = o.keys.execOutput(o.start.sessionId);
+  const ctx = { redis: o.redis, deadLetter: o.keys.deadLetter, log: o.log, source: key };
+  let lastId = '0-0';
+  while (!gone()) {
+    const entries = await readAfter(blocking, key, lastId, 100, o.blockMs).catch((err) => {
+      if (gone()) return [];
+      throw err;
+    });
+    for (const [id, fields] of entries) {
+      lastId = id;
+      const record = await parseEntry<ExecOutput>(ctx, execOutput, id, fields);
+      if (!record) continue;
+      const data = Buffer.from(record.dataBase64 ?? '', 'base64');
+      if (record.kind === 'stdout' && o.stdout) write(STDOUT, data);
+      else if (record.kind === 'stderr' && o.stderr) write(STDERR, data);
+      else if (record.kind === 'exit') return exitStatus(record.exitCode ?? 0);
+      else if (record.kind === 'error') return failureStatus(record.message ?? 'exec failed on the worker');
+    }
+  }
+  return undefined;
+}
