@@ -100,7 +100,7 @@ test('unknown pod or container → 404 Status; bad options → 400 Status (real 
   const { app } = setup(t);
   const noPod = await app.inject({ url: logs('', 'nope') });
   assert.equal(noPod.statusCode, 404);
-  assert.deepEqual({ ...noPod.json(), details: undefined }, {
+  assert.deepEqual({ ...(noPod.json() as object), details: undefined }, {
     kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pod "nope" does not exist', reason: 'NotFound', code: 404, details: undefined,
   });
   const noContainer = await app.inject({ url: logs('', 'web', 'sidecar') });
