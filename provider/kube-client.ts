@@ -81,6 +81,24 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   return kc;
 }
 
+/**
+ * client-node refuses an `http:` server unless skipTLSVerify is set, although there is no
+ * TLS to verify (kubectl accepts such kubeconfigs): a plain-HTTP server named explicitly in
+ * the kubeconfig is taken as meant.
+ */
+export function allowPlainHttp(kc: KubeConfig): KubeConfig {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server.startsWith('http:') || cluster.skipTLSVerify) return kc;
+  const out = new KubeConfig();
+  out.loadFromOptions({
+    clusters: kc.clusters.map((c) => (c.name === cluster.name ? { ...c, skipTLSVerify: true } : c)),
+    users: kc.users,
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return out;
+}
+
 export class KubeClient implements Kube {
   readonly config: KubeConfig;
   readonly limiter: RateLimiter;
@@ -90,7 +108,7 @@ export class KubeClient implements Kube {
   #auth: { at: number; headers: Record<string, string>; auth?: string } | undefined;
 
   constructor(options: KubeClientOptions = {}) {
-    this.config = options.config ?? loadKubeConfig(options.kubeconfig);
+    this.config = allowPlainHttp(options.config ?? loadKubeConfig(options.kubeconfig));
     this.limiter = new TokenBucket(options.qps ?? 50, options.burst ?? 100);
     this.#server = new URL(this.config.getCurrentCluster()!.server);
     this.#watch = new Watch(this.config);
