@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { jobProgress } from '../../../src/schema/job-progress.ts';
+import { startRedis, type RedisServer } from '../../support/redis.ts';
+import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor } from './support/fixtures.ts';
+import { ProcessRunner } from './support/process-runner.ts';
+
+let server: RedisServer;
+let redis: Redis;
+let dir: string;
+before(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+  dir = mkdtempSync(join(tmpdir(), 'burstlet-consumer-'));
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A pod that runs until `file` exists. */
+const untilFile = (file: string) => ['sh', '-c', `while [ ! -e ${file} ]; do sleep 0.05; done`];
+
+test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 CPU: the second waits)', async (t) => {
+  const keys = redisKeys(uniquePrefix('fits'));
+  const runner = new ProcessRunner();
+  const { host, cleanup } = await startHost(server.url, keys.prefix, runner, { allocatable: { cpuMillis: 1000 } });
+  const queue = queueFor(server.url, keys);
+  t.after(async () => {
+    await host.shutdown('handback');
+    await queue.close();
+    cleanup();
+  });
+  const release = join(dir, 'release-fits');
+  await enqueue(queue, pod('a', untilFile(release), { cpuMillis: 600 }));
+  await waitFor('pod a running', () => runner.list().includes('a'));
+  assert.equal(host.info().used.cpuMillis, 600);
+  const b = pod('b', ['true'], { cpuMillis: 600 });
+  await enqueue(queue, b);
+  const progress = await waitFor('b handed back as unschedulable', async () => {
+    const job = await Job.fromId(queue, 'b');
+    return job?.progress && typeof job.progress === 'object' ? jobProgress(job.progress) : undefined;
+  });
+  assert.equal(progress.state, 'unschedulable');
+  assert.equal(progress.reason, 'Insufficient cpu');
+  assert.equal(progress.workerId, host.id);
+  assert.equal(runner.starts.get('b'), undefined, 'b never started while a holds 600m of 1000m');
+  assert.equal(await redis.get(keys.podWorker('b')), null);
+  const waiting = await Job.fromId(queue, 'b');
+  assert.equal(waiting!.attemptsMade, 0, 'handing back leaves the job untouched');
+  assert.deepEqual(waiting!.data, b);
+  assert.ok(['delayed', 'waiting', 'active'].includes(await waiting!.getState()));
+
+  writeFileSync(release, '');
+  await waitFor('b completed', async () => (await (await Job.fromId(queue, 'b'))!.getState()) === 'completed');
+  const a = await Job.fromId(queue, 'a');
+  assert.equal(await a!.getState(), 'completed');
+  assert.deepEqual(a!.returnvalue, { phase: 'Succeeded' });
+  assert.equal(runner.starts.get('b'), 1);
+  assert.equal(await redis.get(keys.podWorker('b')), host.id);
+  const bEvents = await events(redis, keys, 'b');
+  assert.equal(bEvents.at(-1)!.phase, 'Succeeded');
+  assert.ok(bEvents.every((e) => e.workerId === host.id));
+});
+
+test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once', async (t) => {
+  const keys = redisKeys(uniquePrefix('dedupe'));
+  const runner = new ProcessRunner();
+  const { host, cleanup } = await startHost(server.url, keys.prefix, runner);
+  const queue = queueFor(server.url, keys);
+  t.after(async () => {
+    await host.shutdown('handback');
+    await queue.close();
+    cleanup();
+  });
+  const p = pod('d1', ['true']);
+  await enqueue(queue, p);
+  await enqueue(queue, p);
+  await waitFor('d1 completed', async () => (await (await Job.fromId(queue, 'd1'))!.getState()) === 'completed');
+  await enqueue(queue, p);
+  // One host takes jobs in order: once the next pod is done, a duplicate would have run first.
+  await enqueue(queue, pod('d2', ['true']));
+  await waitFor('d2 completed', async () => (await (await Job.fromId(queue, 'd2'))?.getState()) === 'completed');
+  assert.equal(runner.starts.get('d1'), 1);
+  assert.equal(await queue.getJobCountByTypes('completed'), 2);
+});
+
+test('real redis+bullmq: a malformed job is dead-lettered and failed unrecoverably; the host carries on', async (t) => {
+  const keys = redisKeys(uniquePrefix('malformed'));
+  const runner = new ProcessRunner();
+  const { host, cleanup } = await startHost(server.url, keys.prefix, runner);
+  const queue = queueFor(server.url, keys);
+  t.after(async () => {
+    await host.shutdown('handback');
+    await queue.close();
+    cleanup();
+  });
+  await enqueue(queue, { version: 1, uid: 'm1', containers: 'nope' }, 'm1');
+  await enqueue(queue, pod('someone-else', ['true']), 'm2');
+  await enqueue(queue, pod('ok', ['true']));
+  await waitFor('ok completed', async () => (await (await Job.fromId(queue, 'ok'))?.getState()) === 'completed');
+  for (const id of ['m1', 'm2']) {
+    const job = await Job.fromId(queue, id);
+    assert.equal(await job!.getState(), 'failed');
+    assert.match(job!.failedReason, /^malformed PodJob: /);
+  }
+  const dead = (await redis.xrange(keys.deadLetter, '-', '+')).map(([, f]) => Object.fromEntries([[f[0], f[1]], [f[2], f[3]], [f[4], f[5]], [f[6], f[7]]]));
+  assert.deepEqual(dead.map((d) => d.id), ['m1', 'm2']);
+  assert.equal(dead[0]!.source, `${keys.prefix}:${keys.queue('default')}`);
+  assert.match(dead[0]!.error!, /namespace: expected a string/);
+  assert.deepEqual(JSON.parse(dead[0]!.payload!), { version: 1, uid: 'm1', containers: 'nope' });
+  assert.match(dead[1]!.error!, /not the pod UID/);
+  assert.deepEqual([...runner.starts.keys()], ['ok'], 'only the valid pod ran');
+});

@@ -1,0 +1,76 @@
+// Shared pieces of the worker host tests: pod jobs, a fast host on a real redis-server,
+// polling waits and readers for what the host writes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { redisKeys, type Keys } from '../../../../src/keys.ts';
+import { silentLogger } from '../../../../src/log.ts';
+import { podEvent, type PodEvent } from '../../../../src/schema/pod-event.ts';
+import { POD_JOB_VERSION, type PodJob } from '../../../../src/schema/pod-job.ts';
+import { WorkerHost } from '../../../../workers/host/host.ts';
+import { hostOptions, type HostOptions } from '../../../../workers/host/options.ts';
+import type { PodRunner } from '../../../../workers/pod-runner.ts';
+
+let counter = 0;
+/** A key prefix no other test (or test file running at the same time) uses. */
+export const uniquePrefix = (name: string) => `t-${name}-${process.pid}-${++counter}`;
+
+/** Fast timings: locks of 1.5 s, stalled checks every 500 ms, heartbeats every 200 ms. */
+export const FAST = {
+  heartbeatIntervalMs: 200,
+  lockDurationMs: 1500,
+  stalledIntervalMs: 500,
+  handbackDelayMs: 200,
+  drainDelaySeconds: 0.5,
+} satisfies Partial<HostOptions>;
+
+export function pod(uid: string, command: string[], extra: { cpuMillis?: number; restartPolicy?: PodJob['restartPolicy'] } = {}): PodJob {
+  return {
+    version: POD_JOB_VERSION, uid, namespace: 'default', name: `pod-${uid}`, pool: 'default',
+    enqueuedAt: Date.now(), restartPolicy: extra.restartPolicy ?? 'Never',
+    containers: [{ name: 'main', image: 'busybox', command, requests: extra.cpuMillis === undefined ? undefined : { cpuMillis: extra.cpuMillis } }],
+  };
+}
+
+export interface TestHost {
+  host: WorkerHost;
+  options: HostOptions;
+  cleanup(): void;
+}
+
+export async function startHost(url: string, prefix: string, runner: PodRunner, extra: Partial<HostOptions> = {}): Promise<TestHost> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'burstlet-host-'));
+  const options = hostOptions({ redisUrl: url, keyPrefix: prefix, workerId: `w-${++counter}`, stateDir, ...FAST, ...extra });
+  const host = await WorkerHost.start(options, runner, silentLogger());
+  return { host, options, cleanup: () => rmSync(stateDir, { recursive: true, force: true }) };
+}
+
+export function queueFor(url: string, keys: Keys, pool = 'default'): Queue {
+  return new Queue(keys.queue(pool), { connection: { url }, prefix: keys.prefix });
+}
+
+/** What the provider does: one job per pod, job id = pod UID. */
+export function enqueue(queue: Queue, job: PodJob | Record<string, unknown>, uid = String(job.uid)) {
+  return queue.add('pod', job, { jobId: uid, attempts: 1, removeOnComplete: false, removeOnFail: false });
+}
+
+/** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Every PodEvent on the events stream, validated, optionally of one pod. */
+export async function events(redis: Redis, keys: Keys, uid?: string): Promise<PodEvent[]> {
+  const entries = await redis.xrange(keys.events, '-', '+');
+  return entries.map(([, f]) => podEvent(JSON.parse(f[1]!))).filter((e) => uid === undefined || e.uid === uid);
+}
+
+export { redisKeys };

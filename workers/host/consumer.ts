@@ -1,0 +1,249 @@
+/**
+ * The queue consumer: claims pod jobs from the pool's BullMQ queue one at a time (manual
+ * processing, `getNextJob`), admits a job only when the pod's requests fit the free
+ * allocatable, runs it through the `PodRunner`, keeps its lock while it runs (LockKeeper)
+ * and completes it with the pod's outcome. It never overcommits: the ledger entry is added
+ * before the next claim, and a pod that does not fit goes back to the queue untouched.
+ *
+ * A job whose pod already ran somewhere (`keys.podWorker(uid)` is set and this host does
+ * not hold the pod) was lost by its host: restartPolicy Never pods end Failed/WorkerLost,
+ * the others run again here.
+ */
+import type { Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Keys } from '../../src/keys.ts';
+import { podJob, podRequests, type PodJob } from '../../src/schema/pod-job.ts';
+import type { PodOutcome, PodReporter, PodRunner, PodSnapshot } from '../pod-runner.ts';
+import type { Ledger } from './capacity.ts';
+import * as moves from './job-moves.ts';
+import type { LockKeeper } from './lock-keeper.ts';
+import type { Registry } from './registry.ts';
+import type { RedisReporter } from './reporter.ts';
+
+export interface ConsumerOptions {
+  /** A BullMQ Worker without a processor (manual processing). */
+  worker: Worker;
+  redis: Redis;
+  keys: Keys;
+  workerId: string;
+  queueKey: string;
+  runner: PodRunner;
+  reporter: RedisReporter;
+  ledger: Ledger;
+  locks: LockKeeper;
+  registry: Registry;
+  log: Logger;
+  handbackDelayMs: number;
+}
+
+/** run: normal; handback: stopping to return the job; fenced: the lock is lost, the job is not ours. */
+type Mode = 'run' | 'handback' | 'fenced';
+
+interface RunningPod {
+  job: Job;
+  pod: PodJob;
+  mode: Mode;
+  done: Promise<void>;
+}
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class JobConsumer {
+  readonly #o: ConsumerOptions;
+  readonly #ctx: moves.MoveContext;
+  readonly #running = new Map<string, RunningPod>();
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: ConsumerOptions) {
+    this.#o = options;
+    this.#ctx = { redis: options.redis, keys: options.keys, workerId: options.workerId, queueKey: options.queueKey };
+  }
+
+  start(): void {
+    this.#loop = this.#claimLoop();
+  }
+
+  /** Stops claiming; resolves once no claim is in flight (at most the drain delay). */
+  async stopClaiming(): Promise<void> {
+    this.#stopping = true;
+    this.#o.ledger.wakeAll();
+    await this.#loop;
+  }
+
+  uids(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Resolves when every pod running now has ended and its job has been settled. */
+  async waitAll(): Promise<void> {
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+  }
+
+  /** Stops every pod and returns its job to the queue for another host. */
+  async handBackAll(graceSeconds: (pod: PodJob) => number): Promise<void> {
+    const all = [...this.#running.values()];
+    for (const r of all) {
+      r.mode = 'handback';
+      this.#o.runner.stop(r.pod.uid, graceSeconds(r.pod)).catch((err) => this.#o.log.error({ err, uid: r.pod.uid }, 'stop failed'));
+    }
+    await Promise.all(all.map((r) => r.done));
+  }
+
+  /** The lock of a running pod is lost: stop it here, leave its job alone. */
+  fence(uid: string): void {
+    const r = this.#running.get(uid);
+    if (!r) return;
+    r.mode = 'fenced';
+    this.#o.runner.stop(uid, 0).catch((err) => this.#o.log.error({ err, uid }, 'stop failed'));
+  }
+
+  /** Runs a job whose lock this host already holds (re-adoption after a restart). */
+  adopt(job: Job): Promise<void> {
+    return this.#admit(job, true).then(() => undefined);
+  }
+
+  async #claimLoop(): Promise<void> {
+    const { worker, ledger, log, workerId } = this.#o;
+    while (!this.#stopping) {
+      if (!ledger.hasFreeSlot()) {
+        await ledger.changed(1000);
+        continue;
+      }
+      let job: Job | undefined;
+      try {
+        job = await worker.getNextJob(workerId, { block: true });
+      } catch (err) {
+        if (this.#stopping) break;
+        log.warn({ err }, 'fetching a job failed; retrying');
+        await sleep(1000);
+        continue;
+      }
+      if (!job) continue;
+      if (this.#stopping) {
+        await moves.giveBack(this.#ctx, job).catch((err) => log.warn({ err, jobId: job.id }, 'give back failed; the job will stall and be retried'));
+        break;
+      }
+      const verdict = await this.#admit(job).catch((err) => {
+        log.error({ err, jobId: job.id }, 'admitting a job failed; it will stall and be offered again');
+        return 'error';
+      });
+      // Nothing changes for a pod that did not fit until a pod ends here: wait for that
+      // (or the hand-back delay) instead of claiming the next job at once.
+      if (verdict === 'unfit') await ledger.changed(this.#o.handbackDelayMs);
+    }
+  }
+
+  async #admit(job: Job, readopted = false): Promise<'malformed' | 'unfit' | 'lost' | 'run'> {
+    const { ledger, redis, keys, workerId, runner, log } = this.#o;
+    let pod: PodJob;
+    try {
+      pod = podJob(job.data);
+      if (pod.uid !== job.id) throw new Error(`job id ${JSON.stringify(job.id)} is not the pod UID ${JSON.stringify(pod.uid)}`);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      log.warn({ jobId: job.id, err: error }, 'malformed pod job moved to dead-letter');
+      await moves.rejectMalformed(this.#ctx, job, error);
+      return 'malformed';
+    }
+    const requests = podRequests(pod);
+    // A re-adopted pod already runs here: it is counted, never handed back.
+    const why = readopted ? undefined : ledger.insufficient(requests);
+    if (why) {
+      const free = ledger.allocatable.cpuMillis - ledger.used().cpuMillis;
+      const message = `worker ${workerId}: ${why} (requests cpu ${requests.cpuMillis}m, memory ${requests.memoryBytes}; free cpu ${free}m)`;
+      await moves.handBackUnfit(this.#ctx, job, why, message, this.#o.handbackDelayMs);
+      return 'unfit';
+    }
+    const previous = await redis.get(keys.podWorker(pod.uid));
+    const adopting = previous === workerId && runner.list().includes(pod.uid);
+    if (previous !== null && !adopting && pod.restartPolicy === 'Never') {
+      await this.#failLost(job, pod, previous);
+      return 'lost';
+    }
+    await moves.markRunning(this.#ctx, job);
+    ledger.add(pod.uid, requests);
+    this.#o.locks.track(pod.uid);
+    const entry: RunningPod = { job, pod, mode: 'run', done: Promise.resolve() };
+    this.#running.set(pod.uid, entry);
+    void this.#o.registry.beat();
+    entry.done = this.#runToEnd(entry);
+    return 'run';
+  }
+
+  async #runToEnd(entry: RunningPod): Promise<void> {
+    const { runner, log, ledger, locks } = this.#o;
+    const { job, pod } = entry;
+    let outcome: PodOutcome;
+    try {
+      outcome = await runner.run(pod, this.#reporterFor(entry));
+    } catch (err) {
+      outcome = { phase: 'Failed', reason: 'RuntimeError', message: err instanceof Error ? err.message : String(err) };
+    }
+    try {
+      await this.#settle(entry, outcome);
+    } catch (err) {
+      log.error({ err, uid: pod.uid }, 'could not settle the job; it will stall and be offered again');
+    } finally {
+      locks.untrack(pod.uid);
+      this.#running.delete(pod.uid);
+      ledger.release(pod.uid);
+      void this.#o.registry.beat();
+    }
+  }
+
+  /** Completes (retrying while Redis is away and the lock is still ours), or returns the job. */
+  async #settle(entry: RunningPod, outcome: PodOutcome): Promise<void> {
+    const { job, pod } = entry;
+    for (let attempt = 0; ; attempt++) {
+      if (entry.mode === 'fenced' || !this.#o.locks.holds(pod.uid)) return;
+      try {
+        if (entry.mode === 'handback') {
+          this.#o.reporter.status(rescheduled(pod, this.#o.workerId));
+          await moves.returnToQueue(this.#ctx, job);
+        } else {
+          await moves.complete(this.#ctx, job, outcome);
+        }
+        return;
+      } catch (err) {
+        if (attempt >= 5) throw err;
+        await sleep(500 * 2 ** attempt);
+      }
+    }
+  }
+
+  async #failLost(job: Job, pod: PodJob, previous: string): Promise<void> {
+    const message = `worker ${previous} was lost while the pod ran; restartPolicy Never: not run again`;
+    this.#o.log.warn({ uid: pod.uid, previous }, 'pod lost with its worker; failing it');
+    this.#o.reporter.status({
+      uid: pod.uid, namespace: pod.namespace, name: pod.name, phase: 'Failed', reason: 'WorkerLost', message,
+      notes: [{ type: 'Warning', reason: 'WorkerLost', message, at: Date.now() }],
+    });
+    await moves.complete(this.#ctx, job, { phase: 'Failed', reason: 'WorkerLost', message });
+  }
+
+  /** The pod's reporter, muted where the job is no longer this pod's to report. */
+  #reporterFor(entry: RunningPod): PodReporter {
+    const inner = this.#o.reporter.forPod(entry.pod.uid);
+    return {
+      status(snapshot: PodSnapshot) {
+        if (entry.mode === 'fenced') return;
+        // A handed-back pod is not over: it will run elsewhere.
+        if (entry.mode === 'handback' && TERMINAL.has(snapshot.phase)) return;
+        inner.status(snapshot);
+      },
+      log: (container, record) => inner.log(container, record),
+      stats: (stats) => inner.stats(stats),
+    };
+  }
+}
+
+function rescheduled(pod: PodJob, workerId: string): PodSnapshot {
+  const message = `worker ${workerId} shut down; the pod was handed back to the queue and will run on another worker`;
+  return {
+    uid: pod.uid, namespace: pod.namespace, name: pod.name, phase: 'Pending', reason: 'Rescheduled', message,
+    notes: [{ type: 'Normal', reason: 'Rescheduled', message, at: Date.now() }],
+  };
+}

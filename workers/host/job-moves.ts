@@ -1,0 +1,76 @@
+/**
+ * The moves a host makes on a claimed BullMQ job (manual processing: the host holds the
+ * job's lock with its worker id as token). Each one is a single BullMQ call plus the pod
+ * keys it implies.
+ *
+ * Why `moveToDelayed` to hand back a job that does not fit: it releases the lock, leaves
+ * `attemptsMade`, data and options untouched (BullMQ calls it with skipAttempt) and takes
+ * the job out of the wait list for `handbackDelayMs`, so neither this host nor another one
+ * spins on it, and smaller jobs queued behind it are claimed meanwhile (no head-of-line
+ * blocking). `moveToWait` would RPUSH it back at the head of the list: the next fetch —
+ * most likely ours — returns the same job at once, a hot loop. `moveToWait` is right when
+ * the host will not fetch again (shutdown), so another host gets the job immediately.
+ * Neither needs `DelayedError`/`WaitingError`: those tell BullMQ's processor loop that the
+ * job was already moved, and this host does not use that loop.
+ */
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Keys } from '../../src/keys.ts';
+import type { JobProgress } from '../../src/schema/job-progress.ts';
+import type { PodOutcome } from '../pod-runner.ts';
+
+/** How long `keys.podWorker(uid)` outlives a completed pod (the provider may still ask). */
+export const POD_WORKER_TTL_SECONDS = 24 * 3600;
+
+export interface MoveContext {
+  redis: Redis;
+  keys: Keys;
+  workerId: string;
+  /** `<prefix>:<queue>`, the dead-letter `source` of a malformed job. */
+  queueKey: string;
+}
+
+const progress = (ctx: MoveContext, state: JobProgress['state'], extra: Partial<JobProgress> = {}): JobProgress => ({
+  state, workerId: ctx.workerId, at: Date.now(), ...extra,
+});
+
+/** A job that does not fit: record why on the job, then let it wait `delayMs` in the delayed set. */
+export async function handBackUnfit(ctx: MoveContext, job: Job, reason: string, message: string, delayMs: number): Promise<void> {
+  await job.updateProgress(progress(ctx, 'unschedulable', { reason, message }));
+  await job.moveToDelayed(Date.now() + delayMs, ctx.workerId);
+}
+
+/** A job claimed while shutting down: straight back to the head of the wait list. */
+export async function giveBack(ctx: MoveContext, job: Job): Promise<void> {
+  await job.moveToWait(ctx.workerId);
+}
+
+/** A pod stopped by a `handback` shutdown: forget who ran it (a clean return, not a loss) and requeue. */
+export async function returnToQueue(ctx: MoveContext, job: Job): Promise<void> {
+  await ctx.redis.del(ctx.keys.podWorker(job.id!));
+  await job.updateProgress(progress(ctx, 'handed-back', { reason: 'Rescheduled' }));
+  await job.moveToWait(ctx.workerId);
+}
+
+/** Marks the pod as ours before it runs, so `stop` messages find this host. */
+export async function markRunning(ctx: MoveContext, job: Job): Promise<void> {
+  await ctx.redis.set(ctx.keys.podWorker(job.id!), ctx.workerId);
+  // Informational only: a failure must not keep the pod from running.
+  job.updateProgress(progress(ctx, 'running')).catch(() => undefined);
+}
+
+/** The pod is terminal: complete the job with its outcome. Throws if the lock is gone. */
+export async function complete(ctx: MoveContext, job: Job, outcome: PodOutcome): Promise<void> {
+  await job.moveToCompleted(outcome, ctx.workerId, false);
+  await ctx.redis.expire(ctx.keys.podWorker(job.id!), POD_WORKER_TTL_SECONDS);
+}
+
+/**
+ * A job whose data is not a valid PodJob: dead-letter it with the fields `parseEntry` uses
+ * and fail it with an UnrecoverableError (never retried).
+ */
+export async function rejectMalformed(ctx: MoveContext, job: Job, error: string): Promise<void> {
+  const payload = JSON.stringify(job.data) ?? 'undefined';
+  await ctx.redis.xadd(ctx.keys.deadLetter, '*', 'source', ctx.queueKey, 'id', String(job.id), 'error', error, 'payload', payload);
+  await job.moveToFailed(new UnrecoverableError(`malformed PodJob: ${error}`), ctx.workerId, false);
+}

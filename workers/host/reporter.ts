@@ -1,0 +1,201 @@
+/**
+ * The host side of `PodReporter`: pod snapshots become PodEvents on `keys.events` with
+ * `seq = INCR keys.podSeq(uid)` (one Lua call, so seq order is publish order), log lines go
+ * to the container's capped stream, stats to `keys.stats(uid)` with a TTL.
+ *
+ * Calls never throw and never wait for Redis. Per pod at most one snapshot is in flight;
+ * snapshots arriving meanwhile, or while Redis is unreachable, are merged into one pending
+ * snapshot (the latest state wins, the `notes` of every merged snapshot are kept, so no
+ * Kubernetes Event is lost) and sent when Redis is back. Log lines written while Redis is
+ * unreachable are dropped and counted: the CRI log files on the host stay complete.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Keys } from '../../src/keys.ts';
+import { FIELD } from '../../src/streams.ts';
+import { LOG_STREAM_MAXLEN, STATS_TTL_SECONDS, type LogRecord, type PodStats } from '../../src/schema/streams.ts';
+import type { PodReporter, PodSnapshot } from '../pod-runner.ts';
+
+// KEYS[1] per-pod seq counter, KEYS[2] events stream; ARGV[1] the event as a JSON object
+// without `seq`. Splicing seq in as text keeps the worker's JSON byte-for-byte (cjson would
+// turn empty arrays into objects).
+const PUBLISH_EVENT = `
+local seq = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], '*', '${FIELD}', '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
+return seq`;
+
+/** Most notes one merged snapshot carries (a pod crash-looping while Redis is down). */
+const MAX_MERGED_NOTES = 200;
+
+type EventRedis = Redis & { publishPodEvent(seqKey: string, stream: string, json: string): Promise<number> };
+
+interface PodState {
+  inflight: boolean;
+  pending: PodSnapshot | undefined;
+  stats: Omit<PodStats, 'workerId' | 'at'> | undefined;
+}
+
+export interface ReporterOptions {
+  /** A connection with `enableOfflineQueue: false`, so calls fail fast while Redis is down. */
+  redis: Redis;
+  keys: Keys;
+  workerId: string;
+  log: Logger;
+  /** Retry period for pending snapshots while Redis is unreachable. */
+  retryMs?: number;
+}
+
+/** Newer state wins; notes accumulate in order. */
+export function mergeSnapshots(older: PodSnapshot, newer: PodSnapshot): PodSnapshot {
+  const notes = [...(older.notes ?? []), ...(newer.notes ?? [])].slice(-MAX_MERGED_NOTES);
+  return notes.length ? { ...newer, notes } : newer;
+}
+
+export class RedisReporter {
+  readonly #o: ReporterOptions;
+  readonly #redis: EventRedis;
+  readonly #pods = new Map<string, PodState>();
+  #retry: NodeJS.Timeout | undefined;
+  #droppedLogs = 0;
+  #idle: (() => void)[] = [];
+
+  constructor(options: ReporterOptions) {
+    this.#o = options;
+    this.#redis = options.redis as unknown as EventRedis;
+    if (typeof (options.redis as unknown as Partial<EventRedis>).publishPodEvent !== 'function') {
+      options.redis.defineCommand('publishPodEvent', { numberOfKeys: 2, lua: PUBLISH_EVENT });
+    }
+    this.#redis.on('ready', () => this.#flushAll());
+  }
+
+  /** The reporter one pod's runner gets. */
+  forPod(uid: string): PodReporter {
+    return {
+      status: (snapshot) => this.status(snapshot),
+      log: (container, record) => this.log(uid, container, record),
+      stats: (stats) => this.stats(stats),
+    };
+  }
+
+  status(snapshot: PodSnapshot): void {
+    const state = this.#state(snapshot.uid);
+    state.pending = state.pending ? mergeSnapshots(state.pending, snapshot) : snapshot;
+    if (!state.inflight) this.#send(snapshot.uid, state);
+  }
+
+  log(uid: string, container: string, record: LogRecord): void {
+    if (this.#redis.status !== 'ready') {
+      this.#dropLog();
+      return;
+    }
+    this.#redis
+      .xadd(this.#o.keys.logs(uid, container), 'MAXLEN', '~', LOG_STREAM_MAXLEN, '*', FIELD, JSON.stringify(record))
+      .catch(() => this.#dropLog());
+  }
+
+  stats(stats: Omit<PodStats, 'workerId' | 'at'>): void {
+    const state = this.#state(stats.uid);
+    state.stats = stats;
+    this.#sendStats(stats.uid, state);
+  }
+
+  /** Log lines dropped because Redis was unreachable. */
+  get droppedLogs(): number {
+    return this.#droppedLogs;
+  }
+
+  /** Resolves when no snapshot is pending or in flight, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    if (this.#pods.size === 0) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#idle.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+  }
+
+  #state(uid: string): PodState {
+    let state = this.#pods.get(uid);
+    if (!state) {
+      state = { inflight: false, pending: undefined, stats: undefined };
+      this.#pods.set(uid, state);
+    }
+    return state;
+  }
+
+  #send(uid: string, state: PodState): void {
+    const snapshot = state.pending;
+    if (!snapshot || state.inflight || this.#redis.status !== 'ready') {
+      if (snapshot) this.#scheduleRetry();
+      return;
+    }
+    state.pending = undefined;
+    state.inflight = true;
+    const event = JSON.stringify({ workerId: this.#o.workerId, at: Date.now(), ...snapshot });
+    this.#redis
+      .publishPodEvent(this.#o.keys.podSeq(uid), this.#o.keys.events, event)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.#o.log.warn({ err, uid }, 'pod event not published; will resend the latest state');
+          state.pending = state.pending ? mergeSnapshots(snapshot, state.pending) : snapshot;
+          this.#scheduleRetry();
+        },
+      )
+      .finally(() => {
+        state.inflight = false;
+        if (state.pending && this.#redis.status === 'ready' && !this.#retry) this.#send(uid, state);
+        else this.#forgetIfIdle(uid, state);
+      });
+  }
+
+  #sendStats(uid: string, state: PodState): void {
+    const stats = state.stats;
+    if (!stats || this.#redis.status !== 'ready') return;
+    state.stats = undefined;
+    const json = JSON.stringify({ ...stats, workerId: this.#o.workerId, at: Date.now() });
+    this.#redis.set(this.#o.keys.stats(uid), json, 'EX', STATS_TTL_SECONDS).then(
+      () => this.#forgetIfIdle(uid, state),
+      () => {
+        state.stats ??= stats;
+        this.#scheduleRetry();
+      },
+    );
+  }
+
+  #forgetIfIdle(uid: string, state: PodState): void {
+    if (state.inflight || state.pending || state.stats) return;
+    if (this.#pods.get(uid) === state) this.#pods.delete(uid);
+    if (this.#pods.size === 0) {
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const done of idle) done();
+    }
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#flushAll();
+    }, this.#o.retryMs ?? 1000);
+  }
+
+  #flushAll(): void {
+    for (const [uid, state] of this.#pods) {
+      this.#send(uid, state);
+      this.#sendStats(uid, state);
+    }
+  }
+
+  #dropLog(): void {
+    if (this.#droppedLogs++ === 0) this.#o.log.warn('Redis unreachable: dropping log lines (CRI log files keep them)');
+  }
+}
