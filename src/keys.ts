@@ -22,6 +22,8 @@ export interface Keys {
   podSeq(uid: string): string;
   /** Capped stream of a container's CRI-format log lines. */
   logs(uid: string, container: string): string;
+  /** Hash pod UID → highest PodEvent seq the provider has written to the API (survives provider restarts). */
+  readonly appliedSeq: string;
   /** Latest stats snapshot of a pod (JSON with a TTL). */
   stats(uid: string): string;
   /** Output stream of an exec session (worker → provider). */
@@ -44,6 +46,7 @@ export function redisKeys(prefix = 'burstlet'): Keys {
     podWorker: (uid) => k('pod', uid, 'worker'),
     podSeq: (uid) => k('pod', uid, 'seq'),
     logs: (uid, container) => k('logs', uid, container),
+    appliedSeq: k('provider', 'applied-seq'),
     stats: (uid) => k('stats', uid),
     execOutput: (id) => k('exec', id, 'out'),
     execInput: (id) => k('exec', id, 'in'),
