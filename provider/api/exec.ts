@@ -73,7 +73,8 @@ export function execRoute(app: FastifyInstance, deps: Deps): void {
   const plans = new WeakMap<FastifyRequest, ExecPlan>();
   const preHandler = async (request: FastifyRequest) => {
     const plan = await planExec(deps, request.params as Params, request.query as Query);
-    if (!request.ws) notWebSocket(request);
+    // Node hands every Upgrade request (SPDY too) to the WebSocket plugin; only real ones pass.
+    if (!request.ws || !/^websocket$/i.test(String(request.headers.upgrade ?? ''))) notWebSocket(request);
     plans.set(request, plan);
   };
   for (const url of ['/exec/:namespace/:pod/:container', '/exec/:namespace/:pod/:uid/:container']) {
@@ -88,9 +89,16 @@ export function execRoute(app: FastifyInstance, deps: Deps): void {
         void runExecSession(socket as unknown as ChannelSocket, { ...deps, ...plan, codec });
       },
     });
-    app.post(url, async (request) => {
-      await planExec(deps, request.params as Params, request.query as Query);
-      return notWebSocket(request);
+    // kubectl's SPDY client POSTs. Refused in a hook: the WebSocket plugin takes over any
+    // Upgrade request once a route handler runs.
+    app.route({
+      method: 'POST',
+      url,
+      preHandler: async (request) => {
+        await planExec(deps, request.params as Params, request.query as Query);
+        notWebSocket(request);
+      },
+      handler: async (request) => notWebSocket(request),
     });
   }
 }

@@ -9,7 +9,7 @@
  * log files), /configz, /debug, /checkpoint, /runningpods, /stats (only /stats/summary).
  */
 import websocket from '@fastify/websocket';
-import { fastify, type FastifyInstance } from 'fastify';
+import { fastify, LogController, type FastifyInstance } from 'fastify';
 import { silentLogger } from '../../src/log.ts';
 import { attachRoute, portForwardRoute } from './attach.ts';
 import { installAuth } from './auth.ts';
@@ -36,7 +36,8 @@ export function buildKubeletApi(deps: KubeletApiDeps): FastifyInstance {
   const tls = deps.tls;
   const app = fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    // Per-request lines would flood the log (metrics scrapes, log follows); /metrics counts them.
+    logController: new LogController({ disableRequestLogging: true }),
     ...(tls ? { https: { cert: tls.cert, key: tls.key, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}) } } : {}),
   }) as unknown as FastifyInstance;
   installStatusErrors(app);

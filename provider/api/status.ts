@@ -52,7 +52,9 @@ function fastifyClientError(err: unknown): BurstletError | undefined {
 export function installStatusErrors(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const { httpStatus, body } = errorStatus(err);
-    if (httpStatus >= 500) request.log.error({ err }, 'kubelet API request failed');
+    if (httpStatus >= 500 && httpStatus !== 501) request.log.error({ err }, 'kubelet API request failed');
+    // A refused upgrade's socket is destroyed after the answer: tell the client not to reuse it.
+    if (request.headers.upgrade) void reply.header('connection', 'close');
     return reply.code(httpStatus).type('application/json').send(body);
   });
   app.setNotFoundHandler((request, reply) => {
