@@ -74,3 +74,53 @@ export async function events(redis: Redis, keys: Keys, uid?: string): Promise<Po
 }
 
 export { redisKeys };
+
+export interface HostProcess {
+  readonly child: import('node:child_process').ChildProcess;
+  readonly options: HostOptions;
+  /** Resolves with the exit code (or 128 + signal number). */
+  readonly exited: Promise<number>;
+  /** Kills every pod process the host started (a SIGKILLed host leaves them behind). */
+  killPods(): void;
+  cleanup(): void;
+}
+
+/** Starts a host in a child process (support/host-main.ts) and waits until it claims. */
+export async function spawnHost(url: string, prefix: string, extra: Partial<HostOptions> = {}): Promise<HostProcess> {
+  const { spawn } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const { constants } = await import('node:os');
+  const stateDir = mkdtempSync(join(tmpdir(), 'burstlet-hostproc-'));
+  const pidFile = join(stateDir, 'pids');
+  const options = hostOptions({ redisUrl: url, keyPrefix: prefix, workerId: `p-${process.pid}-${++counter}`, stateDir, ...FAST, ...extra });
+  const main = new URL('./host-main.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, [main, JSON.stringify({ ...options, pidFile })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0))));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    void exited.then((code) => reject(new Error(`host process exited with ${code} before it was ready`)));
+  });
+  const killPods = () => {
+    let pids: string[] = [];
+    try {
+      pids = readFileSync(pidFile, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return;
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  return {
+    child, options, exited, killPods,
+    cleanup: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killPods();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
