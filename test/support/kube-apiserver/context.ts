@@ -16,6 +16,6 @@ export interface ServerContext {
   caCert: string;
   /** "host:port" the server listens on, for discovery documents. */
   address: string;
-  /** Aborted on stop(): ends watches. */
-  signal: AbortSignal;
+  /** One closer per open watch; calling it ends that watch cleanly. */
+  watchClosers: Set<() => void>;
 }

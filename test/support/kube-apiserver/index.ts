@@ -63,6 +63,8 @@ export interface KubeApiServer {
   issuer: TokenIssuer;
   /** Forgets the watch history, so watches/continues from any earlier resourceVersion get 410 Gone. */
   compact(): void;
+  /** Ends every open watch cleanly (as an apiserver restart or watch timeout would): clients re-watch. */
+  closeWatches(): void;
   stop(): Promise<void>;
 }
 
@@ -72,10 +74,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   const adminToken = opts.adminToken ?? randomBytes(24).toString('hex');
   const store = new Store({ historySize: opts.historySize });
   const issuer = new TokenIssuer(opts.issuer, opts.apiAudiences);
-  const abort = new AbortController();
   const caCert = opts.caCert ?? PLACEHOLDER_CA;
   const ctx: ServerContext = {
-    store, registry: new Registry(store), issuer, caCert, signal: abort.signal, address: '',
+    store, registry: new Registry(store), issuer, caCert, watchClosers: new Set(), address: '',
     tokens: { ...(opts.tokens ?? {}), [adminToken]: ADMIN_USER },
     admins: new Set([ADMIN_USER.user, ...(opts.admins ?? [])]),
     authorizeHook: opts.authorize, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
@@ -94,9 +95,12 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     url, port, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
     kubeconfigFor: (token, userName = 'user') => kubeconfigYaml(url, token, userName),
     compact: () => store.compact(),
+    closeWatches: () => {
+      for (const close of [...ctx.watchClosers]) close();
+    },
     stop() {
       stopped ??= (async () => {
-        abort.abort();
+        for (const close of [...ctx.watchClosers]) close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await rm(dir, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import type { Store } from './store.ts';
 import { deleteDuringUpdate, prepareCreate, prepareUpdate } from './strategy.ts';
 import type { AdmitFn } from './node-restriction.ts';
 import { strategicMergePatch } from './strategic-merge.ts';
-import { validate } from './validation.ts';
+import { checkDecoding, validate } from './validation.ts';
 
 /** List query as the apiserver reads it. */
 export interface ListQuery {
@@ -86,6 +86,7 @@ export class Registry {
   /** POST: returns the stored object (201). */
   create(def: ResourceDef, namespace: string | undefined, body: unknown, admit?: AdmitFn): KubeObject {
     const obj = fromWire(def, checkBody(def, body, namespace));
+    checkDecoding(def, obj);
     if (obj.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
     admitCreate(this.store, def, obj);
     prepareCreate(def, obj);
@@ -141,6 +142,7 @@ export class Registry {
 
   /** Shared tail of PUT and PATCH: strategy, validation, no-op detection, finalizer completion. */
   private write(def: ResourceDef, incoming: KubeObject, existing: KubeObject, subresource: string, admit?: AdmitFn): KubeObject {
+    checkDecoding(def, incoming);
     const obj = prepareUpdate(def, incoming, existing, subresource);
     admit?.(obj, existing);
     validate(def, obj);

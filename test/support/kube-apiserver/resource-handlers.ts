@@ -137,5 +137,5 @@ function startWatch(ctx: ServerContext, r: ResourceRequest, res: ServerResponse)
     present: (obj) => toWire(def, obj), resourceVersion: p.get('resourceVersion') ?? undefined,
     allowBookmarks: p.get('allowWatchBookmarks') === 'true', timeoutSeconds: timeout && timeout > 0 ? timeout : undefined,
     bookmarkIntervalMs: ctx.bookmarkIntervalMs, apiVersion: apiVersionOf(def), kind: def.kind,
-  }, res, ctx.signal);
+  }, res, ctx.watchClosers);
 }

@@ -1,6 +1,6 @@
 // Input validation producing 422 Invalid with field causes, for the rules burstlet can hit.
 // Messages follow k8s.io/apimachinery/pkg/util/validation.
-import { invalid, type StatusCause } from './status.ts';
+import { badRequest, invalid, type StatusCause } from './status.ts';
 import { isObject, type KubeObject } from './objects.ts';
 import type { ResourceDef } from './resources.ts';
 
@@ -100,4 +100,22 @@ export function validate(def: ResourceDef, obj: KubeObject): void {
 /** Throws 422 Invalid for the one field an update may never change. */
 export function invalidUpdate(def: ResourceDef, name: string, field: string, message: string, reason = 'FieldValueForbidden'): never {
   throw invalid(def.group, def.kind, name, [{ reason, message, field }]);
+}
+
+// metav1.MicroTime decodes with exactly this layout; a JavaScript Date's 3-digit ISO string fails.
+const RFC3339_MICRO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)$/;
+const MICRO_FIELDS: Record<string, string[]> = {
+  Lease: ['spec.acquireTime', 'spec.renewTime'],
+  Event: ['eventTime', 'series.lastObservedTime'],
+};
+
+/** Decoding errors the apiserver answers with 400 before validation: MicroTime fields in the wrong layout. */
+export function checkDecoding(def: ResourceDef, obj: KubeObject): void {
+  for (const path of MICRO_FIELDS[def.kind] ?? []) {
+    const value = path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), obj);
+    if (value === undefined || value === null || (typeof value === 'string' && RFC3339_MICRO.test(value))) continue;
+    const text = String(value);
+    const frac = /(\.\d*)?(Z|[+-]\d\d:\d\d)?$/.exec(text.slice(19))?.[0] ?? text.slice(19);
+    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: parsing time "${text}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "${frac}" as ".000000"`);
+  }
 }

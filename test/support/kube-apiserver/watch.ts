@@ -34,12 +34,13 @@ type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 const DEFAULT_TIMEOUT_S = 1800;
 
 /**
- * Serves one watch on `res` until timeout, client disconnect or server stop (`signal`).
+ * Serves one watch on `res` until timeout, client disconnect, or a call of the closer it adds
+ * to `closers` (server stop, or a test forcing clients to re-watch).
  * A start resourceVersion older than the history window yields one ERROR event carrying a
  * 410 Expired Status and the stream ends, as the watch cache does. Throws ApiError (before
  * anything is written) for a resourceVersion that is not a number or is in the future.
  */
-export function serveWatch(store: Store, req: WatchRequest, res: ServerResponse, signal: AbortSignal): void {
+export function serveWatch(store: Store, req: WatchRequest, res: ServerResponse, closers: Set<() => void>): void {
   const start = parseStart(req.resourceVersion, store);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
@@ -72,7 +73,7 @@ export function serveWatch(store: Store, req: WatchRequest, res: ServerResponse,
   const finish = () => {
     unsubscribe();
     for (const t of timers) clearTimeout(t);
-    signal.removeEventListener('abort', finish);
+    closers.delete(finish);
     if (!res.writableEnded) res.end();
   };
   timers.push(setTimeout(finish, (req.timeoutSeconds ?? DEFAULT_TIMEOUT_S) * 1000));
@@ -81,7 +82,7 @@ export function serveWatch(store: Store, req: WatchRequest, res: ServerResponse,
     timers.push(setInterval(bookmark, req.bookmarkIntervalMs));
   }
   res.on('close', finish);
-  signal.addEventListener('abort', finish);
+  closers.add(finish);
 }
 
 /** undefined = "current state first" (unset or "0"); else the number to replay after. */
