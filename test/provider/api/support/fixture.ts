@@ -4,7 +4,7 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { Redis } from 'ioredis';
 import type { PodSource } from '../../../../provider/api/deps.ts';
 import { redisKeys, type Keys } from '../../../../src/keys.ts';
-import { LOG_STREAM_MAXLEN, type LogRecord } from '../../../../src/schema/streams.ts';
+import { LOG_STREAM_MAXLEN, type LogRecord, type PodStats } from '../../../../src/schema/streams.ts';
 import { publish } from '../../../../src/streams.ts';
 
 let counter = 0;
@@ -69,3 +69,14 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+export const AT = Date.parse('2026-03-04T05:06:07.000Z');
+
+/** A snapshot as a worker writes it: two containers, no pod totals (summed by the API). */
+export const snapshot = (name: string, cpuSeconds: number, memory: number): PodStats => ({
+  uid: `uid-${name}`, namespace: 'default', name, workerId: 'w1', at: AT,
+  containers: [
+    { name: 'main', startTime: '2026-03-04T05:00:00Z', cpu: { usageNanoCores: 1e8, usageCoreNanoSeconds: cpuSeconds * 1e9 }, memory: { workingSetBytes: memory, usageBytes: memory * 2 } },
+    { name: 'side', cpu: { usageNanoCores: 1e7, usageCoreNanoSeconds: 1e9 }, memory: { workingSetBytes: 1000 } },
+  ],
+});
