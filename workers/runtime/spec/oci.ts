@@ -104,7 +104,7 @@ export function defaultSpec(): OciSpec {
       env: [],
       cwd: '/',
       capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+      rlimits: [], // containerd sets none: the process inherits the runtime's
       noNewPrivileges: false,
     },
     root: { path: 'rootfs', readonly: false },
