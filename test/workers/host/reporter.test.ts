@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../../../src/log.ts';
+import { logRecord, podStats, STATS_TTL_SECONDS } from '../../../src/schema/streams.ts';
+import { mergeSnapshots, RedisReporter } from '../../../workers/host/reporter.ts';
+import type { PodSnapshot } from '../../../workers/pod-runner.ts';
+import { startRedis, type RedisServer } from '../../support/redis.ts';
+import { events, redisKeys, uniquePrefix, waitFor } from './support/fixtures.ts';
+
+let server: RedisServer;
+let redis: Redis;
+before(async () => {
+  server = await startRedis({ appendonly: true });
+  redis = new Redis(server.url, { maxRetriesPerRequest: null }).on('error', () => undefined);
+});
+after(async () => {
+  redis.disconnect();
+  await server.stop();
+});
+
+const snap = (phase: PodSnapshot['phase'], note?: string): PodSnapshot => ({
+  uid: 'u1', namespace: 'default', name: 'p', phase,
+  ...(note ? { notes: [{ type: 'Normal' as const, reason: note, message: note, at: 1 }] } : {}),
+});
+const reporterConn = () => new Redis(server.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }).on('error', () => undefined);
+
+test('mergeSnapshots: the newer state wins and the notes of both are kept in order', () => {
+  const merged = mergeSnapshots(snap('Pending', 'Pulled'), snap('Running', 'Started'));
+  assert.equal(merged.phase, 'Running');
+  assert.deepEqual(merged.notes!.map((n) => n.reason), ['Pulled', 'Started']);
+  assert.equal(mergeSnapshots(snap('Pending'), snap('Running')).notes, undefined);
+});
+
+test('real redis-server: two workers reporting one pod get one monotonic seq; logs and stats land where the provider reads them', async (t) => {
+  const keys = redisKeys(uniquePrefix('seq'));
+  const connA = reporterConn();
+  const connB = reporterConn();
+  await Promise.all([waitFor('A ready', () => connA.status === 'ready'), waitFor('B ready', () => connB.status === 'ready')]);
+  const a = new RedisReporter({ redis: connA, keys, workerId: 'wa', log: silentLogger() });
+  const b = new RedisReporter({ redis: connB, keys, workerId: 'wb', log: silentLogger() });
+  t.after(() => {
+    a.close();
+    b.close();
+    connA.disconnect();
+    connB.disconnect();
+  });
+  for (let i = 0; i < 5; i++) {
+    a.status(snap('Running', `a${i}`));
+    await a.drain(5000);
+    b.status(snap('Running', `b${i}`));
+    await b.drain(5000);
+  }
+  const evs = await events(redis, keys, 'u1');
+  assert.deepEqual(evs.map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(evs.map((e) => e.workerId), ['wa', 'wb', 'wa', 'wb', 'wa', 'wb', 'wa', 'wb', 'wa', 'wb']);
+  assert.equal(await redis.get(keys.podSeq('u1')), '10');
+
+  const pod = a.forPod('u1');
+  pod.log('main', { ts: '2026-01-01T00:00:00.000000000Z', stream: 'stdout', tag: 'F', line: 'hello', attempt: 0 });
+  pod.stats({ uid: 'u1', namespace: 'default', name: 'p', containers: [{ name: 'main', cpu: { usageNanoCores: 5 } }] });
+  const lines = await waitFor('log line', async () => {
+    const entries = await redis.xrange(keys.logs('u1', 'main'), '-', '+');
+    return entries.length ? entries.map(([, f]) => logRecord(JSON.parse(f[1]!))) : undefined;
+  });
+  assert.equal(lines[0]!.line, 'hello');
+  const stats = podStats(JSON.parse((await waitFor('stats', () => redis.get(keys.stats('u1')).then((s) => s ?? undefined)))));
+  assert.equal(stats.workerId, 'wa');
+  const ttl = await redis.ttl(keys.stats('u1'));
+  assert.ok(ttl > 0 && ttl <= STATS_TTL_SECONDS);
+});
+
+test('real redis-server: while Redis is down the latest snapshot is kept (with every note) and sent when it is back', async (t) => {
+  const keys = redisKeys(uniquePrefix('down'));
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  const reporter = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger(), retryMs: 100 });
+  t.after(() => {
+    reporter.close();
+    conn.disconnect();
+  });
+  reporter.status(snap('Pending', 'Scheduled'));
+  assert.equal(await reporter.drain(5000), true);
+  await server.crash();
+  await waitFor('connection lost', () => conn.status !== 'ready');
+  reporter.status(snap('Running', 'Started'));
+  reporter.status(snap('Succeeded', 'Completed'));
+  reporter.forPod('u1').log('main', { ts: 'x', stream: 'stdout', tag: 'F', line: 'lost', attempt: 0 });
+  assert.equal(reporter.droppedLogs, 1);
+  assert.equal(await reporter.drain(300), false, 'nothing can be sent while Redis is down');
+  await server.restart();
+  assert.equal(await reporter.drain(20_000), true);
+  const evs = await events(redis, keys, 'u1');
+  assert.deepEqual(evs.map((e) => e.seq), [1, 2]);
+  assert.equal(evs[1]!.phase, 'Succeeded');
+  assert.deepEqual(evs[1]!.notes!.map((n) => n.reason), ['Started', 'Completed']);
+});
