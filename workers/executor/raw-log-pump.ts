@@ -7,7 +7,7 @@
  */
 import { appendFile, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatCri, rfc3339Nano, splitCri, type CriLine } from './cri-log.ts';
+import { formatCri, rfc3339Nano, splitCri, type CriLine } from './cri-log-lines.ts';
 
 interface Source { stream: CriLine['stream']; path: string; offset: number; pending: Buffer }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Executor } from '../../../workers/executor/executor.ts';
-import { parseCri } from '../../../workers/executor/cri-log.ts';
+import { parseCri } from '../../../workers/executor/cri-log-lines.ts';
 import { runcExecutor } from '../../../workers/executor/runc.ts';
 import { crunExecutor } from '../../../workers/executor/crun.ts';
 import { withResources } from '../../../workers/runtime/spec/resources.ts';

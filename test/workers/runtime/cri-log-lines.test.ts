@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { formatCri, MAX_LINE_BYTES, parseCri, rfc3339Nano, splitCri } from '../../../workers/executor/cri-log.ts';
+import { formatCri, MAX_LINE_BYTES, parseCri, rfc3339Nano, splitCri } from '../../../workers/executor/cri-log-lines.ts';
 import { RawLogPump } from '../../../workers/executor/raw-log-pump.ts';
 
 test('splitCri: full lines are F, the unfinished rest is kept, long lines become P parts', () => {
