@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -116,6 +117,33 @@ clone_flags (const struct bl_spec *s)
   return flags;
 }
 
+static int
+cmp_int (const void *a, const void *b)
+{
+  return *(const int *) a - *(const int *) b;
+}
+
+/* Closes every fd above 2 except the init's own, so nothing of the caller (the create
+   report pipe above all) stays open while the init waits on exec.fifo.  */
+static void
+close_others (const struct bl_init_ctx *ctx)
+{
+  int keep[BL_MAX_JOINED + 3], n = 0, from = 3;
+  keep[n++] = ctx->sync_fd;
+  if (ctx->fifo_fd >= 0)
+    keep[n++] = ctx->fifo_fd;
+  for (int i = 0; i < BL_MAX_JOINED && ctx->joined_fds[i] >= 0; i++)
+    keep[n++] = ctx->joined_fds[i];
+  qsort (keep, (size_t) n, sizeof *keep, cmp_int);
+  for (int i = 0; i < n; i++)
+    {
+      if (keep[i] > from)
+        syscall (SYS_close_range, from, keep[i] - 1, 0);
+      from = keep[i] + 1 > from ? keep[i] + 1 : from;
+    }
+  syscall (SYS_close_range, from, ~0U, 0);
+}
+
 /* In the child: stdio for the container, signal mask back to normal, then init.  */
 static _Noreturn void
 child_main (struct bl_init_ctx *ctx, int out[2], int errp[2], const sigset_t *old)
@@ -126,6 +154,7 @@ child_main (struct bl_init_ctx *ctx, int out[2], int errp[2], const sigset_t *ol
       if (null < 0 || dup2 (null, 0) < 0 || dup2 (out[1], 1) < 0 || dup2 (errp[1], 2) < 0)
         _exit (1);
     }
+  close_others (ctx);
   sigprocmask (SIG_SETMASK, old, NULL);
   bl_init_run (ctx);
 }

@@ -1,0 +1,221 @@
+// The worker's driver for OCI runtimes: create/start/state/kill/delete/exec of a bundle
+// through burstlet-runtime (default), runc or crun, one interface for all three.
+//
+// burstlet-runtime's monitor records exit status (exit code, signal, OOM) and writes the
+// container's output as a CRI log; runc and crun have no monitor of their own, so with them
+// `exit` is unknown and the log file receives raw stdout/stderr (a conmon would be needed).
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BurstletError } from '../../src/errors.ts';
+
+export type RuntimeName = 'burstlet' | 'runc' | 'crun';
+
+export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
+
+/** How a container ended, as recorded by burstlet's monitor. */
+export interface ContainerExit {
+  exitCode: number; // 128+signal when killed by a signal
+  signal: number; // 0 unless killed by a signal
+  oomKilled: boolean;
+  finishedAt: string; // RFC 3339 with nanoseconds
+}
+
+/** The OCI state of a container, plus the exit record when the runtime has one. */
+export interface ContainerState {
+  id: string;
+  status: ContainerStatus;
+  pid: number;
+  bundle: string;
+  exit?: ContainerExit;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface NativeRuntimeOptions {
+  /** Which runtime runs the bundles; default 'burstlet'. */
+  runtime?: RuntimeName;
+  /** State directory of the runtime (its --root); one per worker host. */
+  root: string;
+  /** Path of the runtime binary; defaults to native/build/burstlet-runtime, runc, crun. */
+  binary?: string;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Where `make -C native` puts the executor. */
+export const burstletRuntimePath = resolve(here, '../../native/build/burstlet-runtime');
+
+/**
+ * Drives one OCI runtime. Every method spawns the runtime binary (never enters namespaces
+ * in-process: Node is multi-threaded) and fails with a BurstletError carrying the runtime's
+ * stderr. Methods may be called concurrently for different containers.
+ */
+export class NativeRuntime {
+  readonly runtime: RuntimeName;
+  readonly root: string;
+  private readonly binary: string;
+
+  constructor(options: NativeRuntimeOptions) {
+    this.runtime = options.runtime ?? 'burstlet';
+    this.root = options.root;
+    this.binary = options.binary ?? (this.runtime === 'burstlet' ? burstletRuntimePath : this.runtime);
+  }
+
+  /**
+   * Creates the container from `bundle` (directory with config.json); resolves once its
+   * process waits for `start`. The container's output goes to `logPath`. Fails with
+   * CONTAINER_CREATE and leaves nothing behind.
+   */
+  async create(id: string, bundle: string, opts: { logPath: string }): Promise<void> {
+    if (this.runtime === 'burstlet') {
+      await this.call(['create', '--bundle', bundle, '--log-path', opts.logPath, id], 'CONTAINER_CREATE');
+      return;
+    }
+    // runc/crun hand the container our stdio, so give them the log file, not pipes.
+    const fd = openSync(opts.logPath, 'a');
+    try {
+      await this.spawnWithFd(['create', '--bundle', bundle, id], fd, opts.logPath);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Runs the bundle in the foreground (create + start + wait + delete in one call of the
+   * runtime) and collects its output; the exit code is the container's.
+   */
+  async run(id: string, bundle: string): Promise<ExecResult> {
+    return await this.execFile(['run', '--bundle', bundle, id]);
+  }
+
+  /** Lets a created container run its process. */
+  async start(id: string): Promise<void> {
+    await this.call(['start', id], 'CONTAINER_RUN');
+  }
+
+  /** The container's state; NOT_FOUND when it does not exist. */
+  async state(id: string): Promise<ContainerState> {
+    const out = await this.call(['state', id], 'NOT_FOUND');
+    const raw = JSON.parse(out) as Record<string, unknown>;
+    const extra = (raw.burstlet ?? {}) as Record<string, unknown>;
+    const state: ContainerState = {
+      id: String(raw.id),
+      status: raw.status as ContainerStatus,
+      pid: Number(raw.pid ?? 0),
+      bundle: String(raw.bundle ?? ''),
+    };
+    if (typeof extra.exitCode === 'number') {
+      state.exit = {
+        exitCode: extra.exitCode,
+        signal: Number(extra.signal ?? 0),
+        oomKilled: extra.oomKilled === true,
+        finishedAt: String(extra.finishedAt ?? ''),
+      };
+    }
+    return state;
+  }
+
+  /** Sends `signal` (name like 'SIGTERM' or number) to the container's init, or with `all` to all its processes. */
+  async kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
+    const args = ['kill', ...(opts.all ? ['--all'] : []), id, String(signal)];
+    await this.call(args, 'CONTAINER_RUN');
+  }
+
+  /** Removes a stopped container; `force` kills it first. Idempotent with `force`. */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    await this.call(['delete', ...(opts.force ? ['--force'] : []), id], 'CONTAINER_RUN');
+  }
+
+  /** Runs `args` inside the running container and collects its output. */
+  async exec(
+    id: string,
+    args: string[],
+    opts: { env?: string[]; cwd?: string; user?: string } = {},
+  ): Promise<ExecResult> {
+    const flags: string[] = [];
+    for (const e of opts.env ?? []) flags.push('--env', e);
+    if (opts.cwd) flags.push('--cwd', opts.cwd);
+    if (opts.user) flags.push('--user', opts.user);
+    return await this.execFile(['exec', ...flags, id, ...args]);
+  }
+
+  /**
+   * Polls until the container is stopped (or `timeoutMs` passes: DEADLINE_EXCEEDED) and
+   * returns its final state. Works for containers created by another (dead) driver.
+   */
+  async waitForExit(id: string, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<ContainerState> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+    for (;;) {
+      const st = await this.state(id);
+      if (st.status === 'stopped') return st;
+      if (Date.now() > deadline) {
+        throw new BurstletError('DEADLINE_EXCEEDED', `container ${id} still ${st.status}`);
+      }
+      await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
+    }
+  }
+
+  /** The argv that runs the runtime; crun sees a v1-only view on hybrid hosts. */
+  private argv(args: string[]): [string, string[]] {
+    const full = ['--root', this.root, ...args];
+    if (this.runtime === 'crun' && isHybridCgroupHost()) {
+      // crun 1.8 refuses hybrid hosts; in a private mount namespace without the cgroup2
+      // mount it sees pure cgroup v1.
+      const script = 'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"';
+      return ['unshare', ['-m', 'sh', '-c', script, this.binary, ...full]];
+    }
+    return [this.binary, full];
+  }
+
+  /** Runs the runtime, resolving to stdout; failures carry stderr as the message. */
+  private async call(args: string[], code: 'CONTAINER_CREATE' | 'CONTAINER_RUN' | 'NOT_FOUND'): Promise<string> {
+    const r = await this.execFile(args);
+    if (r.exitCode !== 0) {
+      const message = r.stderr.trim() || `${this.runtime} ${args[0]} exited with ${r.exitCode}`;
+      const notFound = /does not exist|not found|No such file/i.test(message);
+      throw new BurstletError(notFound ? 'NOT_FOUND' : code === 'NOT_FOUND' ? 'RUNTIME_FAILED' : code, message, {
+        details: { runtime: this.runtime, command: args[0], exitCode: r.exitCode },
+      });
+    }
+    return r.stdout;
+  }
+
+  private execFile(args: string[]): Promise<ExecResult> {
+    const [file, argv] = this.argv(args);
+    return new Promise((resolvePromise, reject) => {
+      execFile(file, argv, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
+        if (e && typeof e.code === 'string') {
+          reject(new BurstletError('RUNTIME_FAILED', `cannot run ${file}: ${e.message}`, { cause: e }));
+          return;
+        }
+        resolvePromise({ exitCode: e ? Number(e.code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  /** runc/crun create with the log file as the container's stdout/stderr. */
+  private spawnWithFd(args: string[], fd: number, logPath: string): Promise<void> {
+    const [file, argv] = this.argv(args);
+    const before = statSync(logPath).size;
+    return new Promise((resolvePromise, reject) => {
+      const child = spawn(file, argv, { stdio: ['ignore', fd, fd] });
+      child.once('error', (e) => reject(new BurstletError('RUNTIME_FAILED', `cannot run ${file}: ${e.message}`)));
+      child.once('exit', (code) => {
+        if (code === 0) return resolvePromise();
+        const tail = readFileSync(logPath, 'utf8').slice(before).trim();
+        reject(new BurstletError('CONTAINER_CREATE', tail || `${this.runtime} create exited with ${code}`));
+      });
+    });
+  }
+}
+
+/** True on hosts with cgroup v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified. */
+export function isHybridCgroupHost(): boolean {
+  return existsSync(join('/sys/fs/cgroup/unified', 'cgroup.controllers')) && existsSync('/sys/fs/cgroup/memory');
+}
