@@ -2,6 +2,7 @@
 // API burstlet uses, behaving like kube-apiserver (see FIDELITY.md for where it may not).
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { Registry } from './registry.ts';
 import { handleRequest } from './router.ts';
 import { Store } from './store.ts';
 import { TokenIssuer } from './tokens.ts';
+import { selfSignedCert } from './tls.ts';
 
 export type { Attributes, AuthorizeHook, TokenUser, UserInfo } from './auth.ts';
 export type { KubeObject } from './objects.ts';
@@ -41,14 +43,19 @@ export interface KubeApiServerOptions {
   /** Service-account token issuer and the audiences the server accepts. */
   issuer?: string;
   apiAudiences?: string[];
-  /** Content of the kube-root-ca.crt ConfigMaps (this server has no TLS; a placeholder by default). */
-  caCert?: string;
+  /**
+   * Serve HTTPS with a fresh self-signed certificate (made with openssl) instead of plain HTTP.
+   * Needed for kubectl, which does not send bearer tokens over plain HTTP.
+   */
+  tls?: boolean;
 }
 
 /** A running test API server. stop() is idempotent and ends every watch. */
 export interface KubeApiServer {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https:// with `tls`) */
   url: string;
+  /** PEM of the serving certificate (its own CA) when `tls` is on. */
+  caCert?: string;
   port: number;
   /** The admin token of `kubeconfig`. */
   token: string;
@@ -74,7 +81,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   const adminToken = opts.adminToken ?? randomBytes(24).toString('hex');
   const store = new Store({ historySize: opts.historySize });
   const issuer = new TokenIssuer(opts.issuer, opts.apiAudiences);
-  const caCert = opts.caCert ?? PLACEHOLDER_CA;
+  const dir = await mkdtemp(join(tmpdir(), 'burstlet-kube-apiserver-'));
+  const serving = opts.tls ? await selfSignedCert(dir) : undefined;
+  const caCert = serving?.cert ?? PLACEHOLDER_CA;
   const ctx: ServerContext = {
     store, registry: new Registry(store), issuer, caCert, watchClosers: new Set(), address: '',
     tokens: { ...(opts.tokens ?? {}), [adminToken]: ADMIN_USER },
@@ -82,18 +91,18 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     authorizeHook: opts.authorize, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
   };
   seedCluster(store, caCert, { namespace: 'kube-system', name: 'burstlet' });
-  const server = createServer({ keepAlive: true }, (req, res) => void handleRequest(ctx, req, res));
+  const handler = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => void handleRequest(ctx, req, res);
+  const server = serving ? createTlsServer({ cert: serving.cert, key: serving.key, keepAlive: true }, handler) : createServer({ keepAlive: true }, handler);
   const port = await listen(server);
   ctx.address = `127.0.0.1:${port}`;
-  const url = `http://127.0.0.1:${port}`;
-  const dir = await mkdtemp(join(tmpdir(), 'burstlet-kube-apiserver-'));
-  const kubeconfig = kubeconfigYaml(url, adminToken);
+  const url = `${serving ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const kubeconfig = kubeconfigYaml(url, adminToken, undefined, undefined, serving?.cert);
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   let stopped: Promise<void> | undefined;
   return {
-    url, port, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
-    kubeconfigFor: (token, userName = 'user') => kubeconfigYaml(url, token, userName),
+    url, port, caCert: serving?.cert, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
+    kubeconfigFor: (token, userName = 'user') => kubeconfigYaml(url, token, userName, undefined, serving?.cert),
     compact: () => store.compact(),
     closeWatches: () => {
       for (const close of [...ctx.watchClosers]) close();

@@ -15,6 +15,7 @@ import { reviewSubjectAccess, reviewToken } from './reviews.ts';
 import { badRequest, methodNotAllowed, pathNotFound } from './status.ts';
 import { bindPod, evictPod, notImplemented, requestToken } from './subresources.ts';
 import { serveWatch } from './watch.ts';
+import { toTable, wantsTable } from './table.ts';
 
 /** A request whose resource is known, with its decoded body. */
 export interface ResourceRequest {
@@ -23,6 +24,8 @@ export interface ResourceRequest {
   url: URL;
   body: unknown;
   contentType: string;
+  /** The Accept header: kubectl asks for Tables. */
+  accept?: string;
   /** NodeRestriction check for node identities. */
   admit?: AdmitFn;
 }
@@ -79,12 +82,15 @@ function serveMain(ctx: ServerContext, r: ResourceRequest, res: ServerResponse):
   const ns = namespaceOf(r);
   if (def.namespaced && !ns && !['list', 'watch', 'deletecollection'].includes(info.verb)) throw pathNotFound();
   switch (info.verb) {
-    case 'get': return sendJson(res, 200, ctx.registry.get(def, ns, info.name));
+    case 'get': {
+      const obj = ctx.registry.get(def, ns, info.name);
+      return sendJson(res, 200, wantsTable(r.accept) ? toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion }) : obj);
+    }
     case 'list': {
       const result = ctx.registry.list(def, ns, listQuery(url));
       const meta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
       if (result.continue) Object.assign(meta, { continue: result.continue, remainingItemCount: result.remainingItemCount });
-      return sendJson(res, 200, listBody(def, result.items, meta));
+      return sendJson(res, 200, wantsTable(r.accept) ? toTable(def, result.items, meta) : listBody(def, result.items, meta));
     }
     case 'watch': return startWatch(ctx, r, res);
     case 'create': return serveCreate(ctx, r, res);

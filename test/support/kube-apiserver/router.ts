@@ -30,7 +30,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     if (!def || (def.namespaced === false && info.namespace && info.resource !== 'namespaces')) throw pathNotFound();
     const type = mediaType(req);
     const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? decodeBody(await readRaw(req), type) : undefined;
-    await serveResource(ctx, { def, info, url, body, contentType: type, admit: nodeRestriction(ctx.store, attrs) }, res);
+    await serveResource(ctx, { def, info, url, body, contentType: type, accept: req.headers.accept, admit: nodeRestriction(ctx.store, attrs) }, res);
   } catch (err) {
     sendError(res, err);
   }
