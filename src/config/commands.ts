@@ -3,7 +3,7 @@
  * privileged pods, no hostPath, UI on loopback only.
  */
 import { def, opt, type Spec } from './load.ts';
-import { bool, cpu, DNS_LABEL, DNS_SUBDOMAIN, duration, int, labels, listen, memory, oneOf, str, url } from './settings.ts';
+import { bool, cpu, DNS_LABEL, DNS_SUBDOMAIN, duration, hostList, int, labels, listen, memory, mirrors, oneOf, str, url } from './settings.ts';
 
 const common = {
   redis: opt(url(['redis:', 'rediss:']), 'Redis URL shared by provider and workers'),
@@ -46,6 +46,8 @@ export const workerSpec = {
   allowHostPath: def(bool(), 'allow hostPath volumes', false),
   heartbeatInterval: def(duration(), 'registry heartbeat interval', 5_000),
   shutdown: def(oneOf('finish', 'handback'), 'on SIGTERM: finish running pods or hand them back to the queue', 'handback'),
+  registryMirrors: def(mirrors(), 'registry mirrors, tried before the registry itself', {}),
+  insecureRegistries: def(hostList(), 'registries reached over plain HTTP (never the default)', []),
 } satisfies Spec;
 
 export const standaloneSpec = {

@@ -137,3 +137,34 @@ export const labels = (): Kind<Record<string, string>> => {
     },
   };
 };
+
+/** Comma-separated registry hosts (host or host:port). */
+export const hostList = (): Kind<string[]> => {
+  const form = 'comma-separated registry hosts like 127.0.0.1:5000,registry.local';
+  return {
+    form,
+    parse(raw) {
+      const items = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : null;
+      return items && items.every((h) => /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(h)) ? items : fail(form);
+    },
+  };
+};
+
+/** registry=mirror pairs: each registry's mirrors are tried, in order, before it. */
+export const mirrors = (): Kind<Record<string, string[]>> => {
+  const form = 'comma-separated REGISTRY=MIRROR pairs like docker.io=127.0.0.1:5000';
+  return {
+    form,
+    parse(raw) {
+      if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) return raw as Record<string, string[]>;
+      if (typeof raw !== 'string') return fail(form);
+      const out: Record<string, string[]> = {};
+      for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const m = /^([A-Za-z0-9.-]+(?::\d{1,5})?)=([A-Za-z0-9.-]+(?::\d{1,5})?)$/.exec(pair);
+        if (!m) return fail(form);
+        (out[m[1]!] ??= []).push(m[2]!);
+      }
+      return out;
+    },
+  };
+};

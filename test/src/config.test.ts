@@ -89,3 +89,12 @@ test('help lists every flag with its env var and allowed form', () => {
   }
   assert.match(text, /--config PATH/);
 });
+
+test('registry mirrors and insecure registries', () => {
+  const v = loadConfig(workerSpec, ['--registry-mirrors', 'docker.io=127.0.0.1:5000,docker.io=m2:443', '--insecure-registries', '127.0.0.1:5000'], {}).values;
+  assert.deepEqual(v.registryMirrors, { 'docker.io': ['127.0.0.1:5000', 'm2:443'] });
+  assert.deepEqual(v.insecureRegistries, ['127.0.0.1:5000']);
+  assert.deepEqual(loadConfig(workerSpec, [], {}).values.insecureRegistries, []);
+  rejects(() => loadConfig(workerSpec, ['--registry-mirrors', 'docker.io'], {}), /REGISTRY=MIRROR/);
+  rejects(() => loadConfig(workerSpec, ['--insecure-registries', 'http://x'], {}), /registry hosts/);
+});
