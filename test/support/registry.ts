@@ -15,6 +15,8 @@ export type RegistryAuth = 'none' | 'basic' | 'token';
 /**
  * A running registry. `username`/`password` are set for basic and token auth (in token mode
  * they are what the token server accepts). stop() is idempotent and removes all storage.
+ * In token mode the token server runs inside the calling process: never block its event loop
+ * (execFileSync/spawnSync of a client such as skopeo) while a client needs a token — it hangs.
  */
 export interface Registry {
   /** '127.0.0.1:PORT', the host part of image references. */
@@ -90,7 +92,11 @@ async function launch(dir: string, auth: unknown): Promise<{ child: ChildProcess
     const configPath = join(dir, 'config.yml');
     // YAML is a superset of JSON, so the config is written as JSON.
     await writeFile(configPath, JSON.stringify(registryConfig(dir, port, auth), null, 2));
-    const child = spawn('docker-registry', ['serve', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // setpriv (util-linux) sets a parent-death signal before exec'ing the registry, so a test
+    // process that dies without stop() does not leave registries running.
+    const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'docker-registry', 'serve', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8192); };
     child.stdout!.on('data', keep);
