@@ -106,7 +106,8 @@ bl_container_kill (const char *root, const char *id, int sig, bool all, struct b
   return 0;
 }
 
-/* Waits (up to 10 s) for the monitor to record the exit, then for the monitor to go.  */
+/* Waits (up to 10 s) for the monitor to record the exit (it writes exit.json only after
+   reaping the init and draining its output).  */
 static void
 wait_stopped (const char *root, const char *id, struct bl_state *st)
 {
@@ -116,8 +117,6 @@ wait_stopped (const char *root, const char *id, struct bl_state *st)
         break;
       nanosleep (&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
     }
-  for (int i = 0; i < 1000 && st->monitor_pid > 0 && kill (st->monitor_pid, 0) == 0; i++)
-    nanosleep (&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
 }
 
 int
