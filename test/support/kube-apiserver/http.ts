@@ -1,7 +1,10 @@
 // Reading request bodies and writing JSON responses and Status errors.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
-import { ApiError, badRequest, internalError, type StatusObject } from './status.ts';
+import { ApiError, badRequest, internalError, unsupportedMediaType, type StatusObject } from './status.ts';
+
+// Body media types this server decodes (no protobuf, no CBOR).
+const ACCEPTED_TYPES = ['application/json', 'application/yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 /** Largest body accepted (the apiserver limits requests to 3 MiB). */
 const MAX_BODY = 3 * 1024 * 1024;
@@ -25,6 +28,7 @@ export function mediaType(req: IncomingMessage): string {
 /** Decodes a JSON (or YAML, as kubectl may send) body; undefined for an empty body. */
 export function decodeBody(raw: string, type: string): unknown {
   if (raw.trim() === '') return undefined;
+  if (type && !ACCEPTED_TYPES.includes(type)) throw unsupportedMediaType(type);
   try {
     if (type === 'application/yaml' || type === 'application/apply-patch+yaml') return parseYaml(raw);
     return JSON.parse(raw);
