@@ -177,7 +177,8 @@ export class NativeRuntime {
     const r = await this.execFile(args);
     if (r.exitCode !== 0) {
       const message = r.stderr.trim() || `${this.runtime} ${args[0]} exited with ${r.exitCode}`;
-      const notFound = /does not exist|not found|No such file/i.test(message);
+      // runc: "container does not exist"; crun: "error opening file `<root>/<id>/status`".
+      const notFound = args[0] !== 'create' && /does not exist|No such file or directory/.test(message);
       throw new BurstletError(notFound ? 'NOT_FOUND' : code === 'NOT_FOUND' ? 'RUNTIME_FAILED' : code, message, {
         details: { runtime: this.runtime, command: args[0], exitCode: r.exitCode },
       });

@@ -38,7 +38,7 @@ parse_namespaces (const struct bl_json *lx, struct bl_spec *s, struct bl_error *
       cleanup_free char *type = NULL;
       struct bl_namespace *ns = &s->namespaces[i];
       size_t k;
-      snprintf (prefix, sizeof prefix, "lx.namespaces[%zu]", i);
+      snprintf (prefix, sizeof prefix, "linux.namespaces[%zu]", i);
       if (bl_field_str (arr->items[i], prefix, "type", true, &type, err) < 0
           || bl_field_str (arr->items[i], prefix, "path", false, &ns->path, err) < 0)
         return -1;
@@ -107,9 +107,9 @@ parse_sysctl (const struct bl_json *lx, struct bl_spec *s, struct bl_error *err)
   for (size_t i = 0; i < obj->n; i++)
     {
       if (obj->items[i]->type != BL_JSON_STRING)
-        return bl_fail (err, 0, "lx.sysctl.%s: expected string", obj->keys[i]);
+        return bl_fail (err, 0, "linux.sysctl.%s: expected string", obj->keys[i]);
       if (strstr (obj->keys[i], "..") || strchr (obj->keys[i], '/'))
-        return bl_fail (err, 0, "lx.sysctl.%s: invalid key", obj->keys[i]);
+        return bl_fail (err, 0, "linux.sysctl.%s: invalid key", obj->keys[i]);
       s->sysctls[i].key = strdup (obj->keys[i]);
       s->sysctls[i].value = strdup (obj->items[i]->str);
       s->n_sysctls++;
@@ -127,20 +127,20 @@ parse_resources (const struct bl_json *lx, struct bl_resources *r, struct bl_err
     return -1;
   if (res == NULL)
     return 0;
-  if (bl_field_typed (res, "lx.resources", "memory", BL_JSON_OBJECT, false, &mem, err) < 0
-      || bl_field_typed (res, "lx.resources", "cpu", BL_JSON_OBJECT, false, &cpu, err) < 0
-      || bl_field_typed (res, "lx.resources", "pids", BL_JSON_OBJECT, false, &pids, err) < 0)
+  if (bl_field_typed (res, "linux.resources", "memory", BL_JSON_OBJECT, false, &mem, err) < 0
+      || bl_field_typed (res, "linux.resources", "cpu", BL_JSON_OBJECT, false, &cpu, err) < 0
+      || bl_field_typed (res, "linux.resources", "pids", BL_JSON_OBJECT, false, &pids, err) < 0)
     return -1;
-  if (bl_field_i64 (mem, "lx.resources.memory", "limit", &r->memory_limit, err) < 0
-      || bl_field_i64 (mem, "lx.resources.memory", "swap", &r->memory_swap, err) < 0
-      || bl_field_u64 (cpu, "lx.resources.cpu", "shares", false, &r->cpu_shares, err) < 0
-      || bl_field_i64 (cpu, "lx.resources.cpu", "quota", &r->cpu_quota, err) < 0
-      || bl_field_u64 (cpu, "lx.resources.cpu", "period", false, &r->cpu_period, err) < 0)
+  if (bl_field_i64 (mem, "linux.resources.memory", "limit", &r->memory_limit, err) < 0
+      || bl_field_i64 (mem, "linux.resources.memory", "swap", &r->memory_swap, err) < 0
+      || bl_field_u64 (cpu, "linux.resources.cpu", "shares", false, &r->cpu_shares, err) < 0
+      || bl_field_i64 (cpu, "linux.resources.cpu", "quota", &r->cpu_quota, err) < 0
+      || bl_field_u64 (cpu, "linux.resources.cpu", "period", false, &r->cpu_period, err) < 0)
     return -1;
-  if (pids && bl_field_i64 (pids, "lx.resources.pids", "limit", &r->pids_limit, err) < 0)
+  if (pids && bl_field_i64 (pids, "linux.resources.pids", "limit", &r->pids_limit, err) < 0)
     return -1;
   if (pids && bl_json_get (pids, "limit") == NULL)
-    return bl_fail (err, 0, "lx.resources.pids.limit: missing");
+    return bl_fail (err, 0, "linux.resources.pids.limit: missing");
   return 0;
 }
 
