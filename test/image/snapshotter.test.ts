@@ -16,7 +16,7 @@ const sha = (c: string) => `sha256:${c.repeat(64)}`;
 
 function commitLayer(s: Snapshotter, chainId: string, parent: string | undefined, entries: TarSpec[]) {
   return s.commit(chainId, parent, async (target) => {
-    await applyLayer(chunked(buildTar(entries)), { ...target, devices: 'skip', maxBytes: 1 << 20, image: 'snap', layer: chainId });
+    await applyLayer(chunked(buildTar(entries)), { ...target, lowers: await target.lowers(), devices: 'skip', maxBytes: 1 << 20, image: 'snap', layer: chainId });
   });
 }
 

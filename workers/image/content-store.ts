@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
+import type { BlobTap } from './blob-tap.ts';
 
 /** What to fetch: a digest (`sha256:<hex>`) and its declared size in bytes. */
 export interface Descriptor {
@@ -25,6 +26,7 @@ export interface BlobSource {
 export type ProgressFn = (done: number, total: number) => void;
 
 const MAX_ATTEMPTS = 5;
+const WRITE_BATCH = 1 << 20;
 const digestRe = /^sha256:([a-f0-9]{64})$/;
 
 /** Thrown by a BlobSource for a transfer that broke mid-way and may be resumed. */
@@ -62,17 +64,25 @@ export class ContentStore {
   /**
    * Makes the blob present and returns its path. Concurrent calls for one digest share a
    * single download. On digest or size mismatch nothing is stored and IMAGE_DIGEST_MISMATCH
-   * is thrown; an interrupted transfer resumes from the bytes already on disk.
+   * is thrown; an interrupted transfer resumes from the bytes already on disk. `tap`, when
+   * given, sees the bytes of a single uninterrupted transfer as they are written; it is
+   * abandoned in every other case (joined flight, blob present, resumed transfer).
    */
-  ingest(desc: Descriptor, source: BlobSource, progress?: ProgressFn): Promise<string> {
+  ingest(desc: Descriptor, source: BlobSource, progress?: ProgressFn, tap?: BlobTap): Promise<string> {
     const running = this.#inflight.get(desc.digest);
-    if (running) return running;
-    const work = this.#ingest(desc, source, progress).finally(() => this.#inflight.delete(desc.digest));
+    if (running) {
+      tap?.abandon('joined a running download');
+      return running;
+    }
+    const work = this.#ingest(desc, source, progress, tap).finally(() => {
+      this.#inflight.delete(desc.digest);
+      tap?.abandon('download finished without the tap');
+    });
     this.#inflight.set(desc.digest, work);
     return work;
   }
 
-  async #ingest(desc: Descriptor, source: BlobSource, progress?: ProgressFn): Promise<string> {
+  async #ingest(desc: Descriptor, source: BlobSource, progress?: ProgressFn, tap?: BlobTap): Promise<string> {
     const final = this.path(desc.digest);
     const have = await this.size(desc.digest);
     if (have === desc.size) return final;
@@ -81,9 +91,10 @@ export class ContentStore {
     const partial = join(this.root, 'ingest', `${hexOf(desc.digest)}.partial`);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#transfer(desc, source, partial, progress);
+        await this.#transfer(desc, source, partial, progress, tap);
         break;
       } catch (err) {
+        tap?.abandon((err as Error).message);
         if (!(err instanceof TransferInterrupted) || attempt >= MAX_ATTEMPTS) {
           if (!(err instanceof TransferInterrupted)) await fsp.rm(partial, { force: true });
           throw err;
@@ -96,7 +107,7 @@ export class ContentStore {
   }
 
   /** One attempt: appends to the partial file, verifying the whole content at the end. */
-  async #transfer(desc: Descriptor, source: BlobSource, partial: string, progress?: ProgressFn): Promise<void> {
+  async #transfer(desc: Descriptor, source: BlobSource, partial: string, progress?: ProgressFn, tap?: BlobTap): Promise<void> {
     let hash = createHash('sha256');
     let done = await hashExisting(partial, hash, desc.size);
     const opened = await source.open(done);
@@ -106,18 +117,35 @@ export class ContentStore {
       hash = createHash('sha256');
       done = 0;
     }
+    if (done !== 0) tap?.abandon('transfer resumed');
     const fh = await fsp.open(partial, done === 0 ? 'w' : 'a');
+    const batch: Uint8Array[] = [];
+    let batched = 0;
+    const flush = async () => {
+      if (batched === 0) return;
+      await fh.writev(batch.splice(0));
+      batched = 0;
+    };
     try {
-      for await (const chunk of opened.body) {
-        done += chunk.length;
-        if (done > desc.size) throw mismatch(desc, `more than the declared ${desc.size} bytes`);
-        hash.update(chunk);
-        await fh.write(chunk);
-        progress?.(done, desc.size);
+      try {
+        for await (const chunk of opened.body) {
+          done += chunk.length;
+          if (done > desc.size) throw mismatch(desc, `more than the declared ${desc.size} bytes`);
+          hash.update(chunk);
+          // Fewer, larger writes: one thread-pool round trip per MiB instead of per chunk.
+          batch.push(chunk);
+          batched += chunk.length;
+          if (batched >= WRITE_BATCH) await flush();
+          await tap?.write(chunk);
+          progress?.(done, desc.size);
+        }
+      } finally {
+        await flush(); // what arrived before a break is kept for the resume
       }
       if (done !== desc.size) throw new TransferInterrupted(`${desc.digest}: stream ended at ${done} of ${desc.size} bytes`);
       const got = `sha256:${hash.digest('hex')}`;
       if (got !== desc.digest) throw mismatch(desc, `content hashes to ${got}`);
+      tap?.end();
       await fh.sync();
     } finally {
       await fh.close();

@@ -20,7 +20,7 @@ export class CopySnapshotter extends SnapshotStore {
 
   protected async target(fs: string, parent: string | undefined): Promise<ApplyTarget> {
     if (parent) await copyTree(this.fsOf(parent), fs);
-    return { root: fs, lowers: [], whiteouts: 'delete' };
+    return { root: fs, lowers: async () => [], whiteouts: 'delete' };
   }
 
   async prepare(id: string, chainId: string): Promise<Mount[]> {

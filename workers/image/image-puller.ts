@@ -5,11 +5,15 @@ import { BurstletError } from '../../src/errors.ts';
 import { formatReference, type ImageReference } from '../../src/oci-reference.ts';
 import { putBytes, type ContentStore } from './content-store.ts';
 import { parseImageConfig, type ImageConfig } from './image-config.ts';
-import { unpackLayer } from './layer-unpacker.ts';
+import * as fsp from 'node:fs/promises';
+import { ChunkTap, TapAbandoned } from './blob-tap.ts';
+import { imageBudget, type ApplyOptions, type ApplyResult } from './layer-applier.ts';
+import { applyDeferred } from './layer-fixup.ts';
 import { parseManifest, selectPlatform, type ImageManifest, type LayerDescriptor, type Platform } from './manifest.ts';
 import type { AuthConfig } from './registry-auth.ts';
 import type { RegistryClient } from './registry-client.ts';
 import { chainIds, type Snapshotter } from './snapshotter.ts';
+import type { UnpackPool } from './unpack-pool.ts';
 
 /** Limits and policy for one pull. */
 export interface PullPolicy {
@@ -43,6 +47,7 @@ export interface PullDeps {
   readonly client: RegistryClient;
   readonly store: ContentStore;
   readonly snapshotter: Snapshotter;
+  readonly pool: UnpackPool;
 }
 
 const MAX_CONFIG_BYTES = 8 << 20;
@@ -85,33 +90,65 @@ interface PullContext {
   readonly progress: (p: PullProgress) => void;
 }
 
-/** Downloads run ahead in parallel; unpacking follows in layer order (overlay lookups need parents). */
+/**
+ * Downloads run in parallel and each layer unpacks as soon as its blob is there. Overlay
+ * snapshots unpack in parallel too, finishing the parent-dependent part (applyDeferred)
+ * once the parent is committed; copy snapshots need their parent's copy, so go in order.
+ */
 async function unpackAll(deps: PullDeps, ctx: PullContext, layers: readonly LayerDescriptor[], diffIds: readonly string[], chains: readonly string[]): Promise<void> {
   const present = await Promise.all(chains.map((c) => deps.snapshotter.has(c)));
   // Layers above the topmost present snapshot need their blobs; the rest are done already.
   const firstMissing = present.lastIndexOf(true) + 1;
   const limiter = limit(ctx.policy.parallel);
-  const downloads = layers.map((layer, i) =>
-    i < firstMissing ? Promise.resolve('') : limiter(() => deps.store.ingest(layer, deps.client.blobSource(ctx.endpoint, ctx.ref, layer.digest, ctx.auth), (done, total) => {
-      ctx.progress({ type: 'layer', layer: layer.digest, done, total });
-    })));
-  for (const d of downloads) d.catch(() => {}); // awaited below, in order; never unhandled
-  let budget = ctx.policy.maxImageBytes;
+  const budget = imageBudget(ctx.policy.maxImageBytes);
+  const parallel = deps.snapshotter.kind === 'overlay';
+  const commits: Promise<void>[] = [];
   for (let i = firstMissing; i < layers.length; i++) {
-    const blob = await downloads[i];
     const layer = layers[i];
-    await deps.snapshotter.commit(chains[i], i > 0 ? chains[i - 1] : undefined, async (target) => {
-      const maxBytes = Math.min(ctx.policy.maxLayerBytes, budget);
-      const res = await unpackLayer(blob, diffIds[i], { ...target, devices: ctx.policy.devices, maxBytes, image: ctx.name, layer: layer.digest }).catch((err) => {
-        if (err instanceof BurstletError && err.code === 'IMAGE_TOO_LARGE' && maxBytes < ctx.policy.maxLayerBytes) {
-          throw new BurstletError('IMAGE_TOO_LARGE', `${err.message.replace(/ \(decompression bomb\?\)$/, '')}: image exceeds its ${ctx.policy.maxImageBytes}-byte limit`, { cause: err, details: err.details });
-        }
-        throw err;
+    const parentDone = i > firstMissing ? commits[i - 1] : Promise.resolve();
+    // Overlay layers unpack straight from the download; copy layers wait for their parent.
+    const tap = parallel ? new ChunkTap() : undefined;
+    const download = limiter(() => deps.store.ingest(layer, deps.client.blobSource(ctx.endpoint, ctx.ref, layer.digest, ctx.auth), (done, total) => {
+      ctx.progress({ type: 'layer', layer: layer.digest, done, total });
+    }, tap));
+    download.catch(() => {}); // awaited below; never unhandled
+    commits[i] = (async () => {
+      if (!parallel) await parentDone;
+      await deps.snapshotter.commit(chains[i], i > 0 ? chains[i - 1] : undefined, async (target) => {
+        const options = {
+          root: target.root, deferLowers: parallel, whiteouts: target.whiteouts, devices: ctx.policy.devices,
+          maxBytes: ctx.policy.maxLayerBytes, imageBudget: budget, image: ctx.name, layer: layer.digest,
+        };
+        const res = await unpackStreaming(deps.pool, tap, download, diffIds[i], { ...options, lowers: parallel ? [] : await target.lowers() });
+        await download; // the snapshot counts only once the compressed digest is verified too
+        await parentDone;
+        if (parallel) applyDeferred(target.root, await target.lowers(), res.deferred, { image: ctx.name, layer: layer.digest });
+        for (const skipped of res.skipped) ctx.progress({ type: 'warning', message: `image ${ctx.name} layer ${layer.digest}: device node "${skipped}" skipped` });
       });
-      budget -= res.bytes;
-      for (const skipped of res.skipped) ctx.progress({ type: 'warning', message: `image ${ctx.name} layer ${layer.digest}: device node "${skipped}" skipped` });
-    });
+    })();
+    commits[i].catch(() => {});
   }
+  // Report the lowest failing layer: upper layers fail too once their parent does.
+  for (const c of commits.slice(firstMissing)) await c;
+}
+
+/**
+ * Unpacks on a worker from the live download when the tap delivers it whole, else (tap
+ * abandoned: the transfer resumed, the blob was already stored, ...) from the stored blob,
+ * starting over in an emptied root.
+ */
+async function unpackStreaming(pool: UnpackPool, tap: ChunkTap | undefined, download: Promise<string>, diffId: string, options: ApplyOptions): Promise<ApplyResult> {
+  if (tap) {
+    try {
+      return await pool.unpack(tap, diffId, options);
+    } catch (err) {
+      tap.cancel();
+      if (!(err instanceof TapAbandoned)) throw err;
+      await fsp.rm(options.root, { recursive: true, force: true });
+      await fsp.mkdir(options.root, { mode: 0o700 });
+    }
+  }
+  return pool.unpack(await download, diffId, options);
 }
 
 /** A tiny concurrency limiter: at most `n` of the returned wrapper's tasks run at once. */

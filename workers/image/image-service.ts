@@ -17,6 +17,7 @@ import { PullBackoff } from './pull-backoff.ts';
 import { authFromDockerConfigs, type AuthConfig } from './registry-auth.ts';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.ts';
 import type { Mount, SnapshotStore } from './snapshotter.ts';
+import { sharedUnpackPool } from './unpack-pool.ts';
 
 /** Worker configuration for images. Plain data. */
 export interface ImageServiceOptions {
@@ -88,6 +89,7 @@ export class ImageService {
   #backoff: PullBackoff;
   #flights = new Map<string, { work: Promise<string>; listeners: Set<(e: PullEvent) => void> }>();
   #gcWanted = false;
+  #pool = sharedUnpackPool();
 
   constructor(options: ImageServiceOptions) {
     this.store = new ContentStore(join(options.root, 'content'));
@@ -141,7 +143,7 @@ export class ImageService {
     emit({ type: 'Pulling', image: name, message: `Pulling image "${name}"` });
     const auth = options.auth ?? (options.pullSecrets ? authFromDockerConfigs(options.pullSecrets, ref.registry) : undefined);
     try {
-      const res = await pull({ client: this.#client, store: this.store, snapshotter: this.snapshotter }, ref, auth, this.#policy, (p) => emit({ image: name, ...p }));
+      const res = await pull({ client: this.#client, store: this.store, snapshotter: this.snapshotter, pool: this.#pool }, ref, auth, this.#policy, (p) => emit({ image: name, ...p }));
       const old = await this.images.get(res.configDigest);
       const tag = ref.tag !== undefined ? `${repositoryName(ref)}:${ref.tag}` : undefined;
       const digestName = `${repositoryName(ref)}@${res.manifestDigest}`;

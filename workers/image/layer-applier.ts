@@ -13,15 +13,38 @@ export interface ApplyOptions {
   readonly root: string;
   /** Overlay mode: the parent snapshots' dirs, topmost first (read only, for lookups). */
   readonly lowers: readonly string[];
+  /**
+   * Overlay mode before the parents exist: record what needs them (implicit parent dirs,
+   * hardlinks to lower files) in `result.deferred` for applyDeferred() instead.
+   */
+  readonly deferLowers?: boolean;
   /** `overlay`: whiteouts become overlayfs char 0/0 nodes and opaque xattrs; `delete`: applied. */
   readonly whiteouts: 'overlay' | 'delete';
   /** Device nodes: skipped (default), refused as hostile, or created (needs root). */
   readonly devices: 'skip' | 'refuse' | 'allow';
   /** Uncompressed byte limit for this layer (decompression bombs). */
   readonly maxBytes: number;
+  /**
+   * Shared by all layers of one image, across worker threads: `left[0]` is the number of
+   * uncompressed bytes still allowed (decremented atomically).
+   */
+  readonly imageBudget?: ImageBudget;
   /** For error messages: the image reference and the layer digest. */
   readonly image: string;
   readonly layer: string;
+}
+
+/** An image-wide byte budget that worker threads share. */
+export interface ImageBudget {
+  readonly left: BigInt64Array;
+  readonly limit: number;
+}
+
+/** A fresh budget of `limit` bytes, backed by shared memory. */
+export function imageBudget(limit: number): ImageBudget {
+  const left = new BigInt64Array(new SharedArrayBuffer(8));
+  left[0] = BigInt(limit);
+  return { left, limit };
 }
 
 /** What applying a layer did. */
@@ -30,6 +53,16 @@ export interface ApplyResult {
   bytes: number;
   /** Entries skipped by policy (device nodes), for a warning event. */
   skipped: string[];
+  /** With `deferLowers`: the work left for applyDeferred(). */
+  deferred: Deferred;
+}
+
+/** Lower-dependent work of a layer applied before its parents were committed. */
+export interface Deferred {
+  /** Directories the layer implied without an entry, parents first, with the entry that implied them. */
+  readonly dirs: { rel: string; entry: string }[];
+  /** Hardlinks whose source is not in this layer. */
+  readonly links: { rel: string; source: string; entry: string }[];
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -39,14 +72,27 @@ const OPEN_FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O
 export async function applyLayer(source: AsyncIterable<Buffer>, options: ApplyOptions): Promise<ApplyResult> {
   const applier = new LayerApplier(options);
   const reader = new TarReader(applier);
+  const it = source[Symbol.asyncIterator]();
   try {
-    for await (const chunk of source) {
-      applier.count(chunk.length);
-      reader.push(chunk); // past the end marker this only counts: the caller hashes all bytes
+    // Errors of the source itself (decompression, a broken download) pass through as they
+    // are; the bytes this attempt took from the image budget are given back for a retry.
+    const next = () => it.next().catch((err: unknown) => {
+      if (options.imageBudget) Atomics.add(options.imageBudget.left, 0, BigInt(applier.result.bytes));
+      throw err;
+    });
+    for (let r = await next(); !r.done; r = await next()) {
+      try {
+        applier.count(r.value.length);
+        reader.push(r.value); // past the end marker this only counts: the caller hashes all bytes
+      } catch (err) {
+        throw applier.wrap(err);
+      }
     }
-    reader.end();
-  } catch (err) {
-    throw applier.wrap(err);
+    try {
+      reader.end();
+    } catch (err) {
+      throw applier.wrap(err);
+    }
   } finally {
     applier.close();
   }
@@ -54,7 +100,7 @@ export async function applyLayer(source: AsyncIterable<Buffer>, options: ApplyOp
 }
 
 class LayerApplier implements TarHandler {
-  readonly result: ApplyResult = { entries: 0, bytes: 0, skipped: [] };
+  readonly result: ApplyResult = { entries: 0, bytes: 0, skipped: [], deferred: { dirs: [], links: [] } };
   #o: ApplyOptions;
   #fd = -1;
   #current = '';
@@ -69,6 +115,12 @@ class LayerApplier implements TarHandler {
 
   count(n: number): void {
     this.result.bytes += n;
+    const budget = this.#o.imageBudget;
+    if (budget && Atomics.sub(budget.left, 0, BigInt(n)) - BigInt(n) < 0n) {
+      throw new BurstletError('IMAGE_TOO_LARGE', `${this.#where()}: image unpacks to more than its ${budget.limit}-byte limit`, {
+        details: { image: this.#o.image, layer: this.#o.layer, entry: this.#current },
+      });
+    }
     if (this.result.bytes > this.#o.maxBytes) {
       throw new BurstletError('IMAGE_TOO_LARGE', `${this.#where()}: layer unpacks to more than ${this.#o.maxBytes} bytes (decompression bomb?)`, {
         details: { image: this.#o.image, layer: this.#o.layer, entry: this.#current },
@@ -123,7 +175,12 @@ class LayerApplier implements TarHandler {
       this.#checkSymlink(rel, e.linkname);
       fs.symlinkSync(e.linkname, path);
     } else if (e.type === 'hardlink') {
-      fs.linkSync(this.#hardlinkSource(e.linkname), path);
+      const source = this.#hardlinkSource(e.linkname);
+      if (source === undefined) {
+        this.result.deferred.links.push({ rel, source: this.#normaliseLink(e.linkname), entry: e.path });
+        return;
+      }
+      fs.linkSync(source, path);
       return; // a hardlink shares its source's metadata
     } else {
       const kind = e.type === 'fifo' ? S_IFIFO : e.type === 'char' ? S_IFCHR : S_IFBLK;
@@ -188,6 +245,7 @@ class LayerApplier implements TarHandler {
     if (here) this.#clear(rel, path);
     const inherit = !here && lower.stat?.isDirectory() ? lower.stat : undefined;
     fs.mkdirSync(path, { mode: 0o755 });
+    if (!here && this.#o.deferLowers) this.result.deferred.dirs.push({ rel, entry: this.#current });
     if (inherit) {
       // An implicit parent must not change the merged directory's owner or mode.
       if (isRoot) fs.lchownSync(path, inherit.uid, inherit.gid);
@@ -249,17 +307,26 @@ class LayerApplier implements TarHandler {
     }
   }
 
-  /** Resolves a hardlink's source inside this layer (copied up from a lower if needed). */
-  #hardlinkSource(linkname: string): string {
+  #normaliseLink(linkname: string): string {
     if (linkname.startsWith('/')) throw this.#hostile(`hardlink to absolute path "${linkname}"`);
     if (linkname.split('/').includes('..')) throw this.#hostile(`hardlink to "${linkname}" points outside the root`);
     const rel = linkname.split('/').filter((p) => p !== '' && p !== '.').join('/');
     if (rel === '') throw this.#hostile('hardlink to the root');
+    return rel;
+  }
+
+  /**
+   * Resolves a hardlink's source inside this layer (copied up from a lower if needed);
+   * undefined when deferred because the lowers are not there yet.
+   */
+  #hardlinkSource(linkname: string): string | undefined {
+    const rel = this.#normaliseLink(linkname);
     const slash = rel.lastIndexOf('/');
     this.#ensureDir(slash === -1 ? '' : rel.slice(0, slash));
     const path = join(this.#o.root, rel);
     const st = lstatOrNull(path);
     if (st && !st.isDirectory()) return path;
+    if (!st && this.#o.deferLowers) return undefined;
     const lower = st ? undefined : this.#lowerLookup(rel);
     if (!lower?.stat?.isFile() || !lower.at) throw this.#hostile(`hardlink source "${linkname}" does not exist in the image`);
     fs.copyFileSync(join(lower.at, rel), path, fs.constants.COPYFILE_EXCL); // copy-up: links cannot cross snapshots

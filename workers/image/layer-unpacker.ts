@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BurstletError } from '../../src/errors.ts';
+import { TapAbandoned } from './blob-tap.ts';
 import { applyLayer, type ApplyOptions, type ApplyResult } from './layer-applier.ts';
 
 const CHUNK = 256 * 1024;
@@ -17,22 +18,36 @@ export function sniffCompression(head: Buffer): 'gzip' | 'zstd' | 'none' {
   return 'none';
 }
 
+/** Reads the first chunk of a live stream and returns a Readable replaying everything. */
+async function peek(source: AsyncIterable<Buffer>): Promise<{ head: Buffer; input: Readable }> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  const head = first.done ? Buffer.alloc(0) : first.value;
+  async function* replay(): AsyncGenerator<Buffer> {
+    if (!first.done) yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  }
+  return { head, input: Readable.from(replay(), { objectMode: false }) };
+}
+
 async function readHead(path: string): Promise<Buffer> {
   for await (const chunk of createReadStream(path, { start: 0, end: 3 })) return chunk as Buffer;
   return Buffer.alloc(0);
 }
 
 /**
- * Unpacks the blob at `blobPath` into `options.root`. Throws IMAGE_DIGEST_MISMATCH when the
- * uncompressed content does not hash to `diffId`; the caller then discards the snapshot.
+ * Unpacks a layer blob (a stored file, or a live stream of its bytes) into `options.root`.
+ * Throws IMAGE_DIGEST_MISMATCH when the uncompressed content does not hash to `diffId`; the
+ * caller then discards the snapshot. Errors of a live `blob` stream propagate unchanged.
  */
-export async function unpackLayer(blobPath: string, diffId: string, options: ApplyOptions): Promise<ApplyResult> {
-  const compression = sniffCompression(await readHead(blobPath));
-  const file = createReadStream(blobPath, { highWaterMark: CHUNK });
+export async function unpackLayer(blob: string | AsyncIterable<Buffer>, diffId: string, options: ApplyOptions): Promise<ApplyResult> {
+  const { head, input } = typeof blob === 'string' ? { head: await readHead(blob), input: createReadStream(blob, { highWaterMark: CHUNK }) } : await peek(blob);
+  const compression = sniffCompression(head);
+  const file: Readable = input;
   let stream: Readable = file;
   if (compression === 'gzip') stream = file.pipe(createGunzip({ chunkSize: CHUNK }));
   else if (compression === 'zstd') stream = file.pipe(createZstdDecompress({ chunkSize: CHUNK }));
-  if (stream !== file) file.on('error', (err) => stream.destroy(err));
+  if (stream !== file) file.on('error', (err: Error) => stream.destroy(err));
   const hash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of stream) {
@@ -46,6 +61,7 @@ export async function unpackLayer(blobPath: string, diffId: string, options: App
   } catch (err) {
     stream.destroy();
     if (err instanceof BurstletError) throw err;
+    if (err instanceof TapAbandoned) throw err;
     throw new BurstletError('IMAGE_PULL_FAILED', `image ${options.image} layer ${options.layer}: cannot decompress (${compression}): ${(err as Error).message}`, {
       cause: err, details: { image: options.image, layer: options.layer },
     });

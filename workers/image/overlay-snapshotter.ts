@@ -8,7 +8,7 @@ export class OverlaySnapshotter extends SnapshotStore {
   readonly kind = 'overlay' as const;
 
   protected async target(fs: string, parent: string | undefined): Promise<ApplyTarget> {
-    return { root: fs, lowers: await this.lineage(parent), whiteouts: 'overlay' };
+    return { root: fs, lowers: () => this.lineage(parent), whiteouts: 'overlay' };
   }
 
   async prepare(id: string, chainId: string): Promise<Mount[]> {

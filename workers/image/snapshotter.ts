@@ -16,8 +16,11 @@ export interface Mount {
 export interface ApplyTarget {
   /** Fresh directory to write the layer into. */
   readonly root: string;
-  /** Parent snapshots' dirs, topmost first (overlay), or empty (copy: root holds them). */
-  readonly lowers: readonly string[];
+  /**
+   * Parent snapshots' dirs, topmost first (overlay), or empty (copy: root holds them).
+   * Resolves once the parent is committed, so layers may be applied before their parents.
+   */
+  lowers(): Promise<string[]>;
   readonly whiteouts: 'overlay' | 'delete';
 }
 

@@ -1,0 +1,130 @@
+// Runs layer unpacking on worker threads, so decompression, hashing and file writes of
+// several layers use every core while the main thread keeps downloading.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BurstletError, type ErrorCode } from '../../src/errors.ts';
+import { TapAbandoned, type ChunkTap } from './blob-tap.ts';
+import type { ApplyOptions, ApplyResult } from './layer-applier.ts';
+import type { FromWorker, ToWorker } from './unpack-worker.ts';
+
+const AHEAD = 4 << 20; // bytes posted to a worker and not yet consumed
+
+interface Task {
+  resolve(r: ApplyResult): void;
+  reject(e: Error): void;
+  acked: number;
+  wakeWriter?: () => void;
+}
+
+interface Slot {
+  worker: Worker;
+  tasks: Map<number, Task>;
+}
+
+/**
+ * A lazily started pool of unpack workers (one per core, at most `size`). Tasks are spread
+ * over the workers and run concurrently inside each. Idle workers do not keep the process
+ * alive. close() terminates them.
+ */
+export class UnpackPool {
+  #slots: Slot[] = [];
+  #size: number;
+  #next = 0;
+  #ids = 0;
+
+  constructor(size = Math.min(4, availableParallelism())) {
+    this.#size = Math.max(1, size);
+  }
+
+  /**
+   * Unpacks `blob` (a stored file, or a live download's tap) on a worker. Rejects with the
+   * worker's BurstletError, or TapAbandoned when the live stream broke off.
+   */
+  unpack(blob: string | ChunkTap, diffId: string, options: ApplyOptions): Promise<ApplyResult> {
+    const slot = this.#slot();
+    const id = ++this.#ids;
+    return new Promise<ApplyResult>((resolve, reject) => {
+      const task: Task = { resolve, reject, acked: 0 };
+      slot.tasks.set(id, task);
+      slot.worker.ref();
+      const run: ToWorker = { type: 'run', id, blob: typeof blob === 'string' ? blob : null, diffId, options };
+      slot.worker.postMessage(run);
+      if (typeof blob !== 'string') void this.#pump(slot, id, task, blob);
+    }).finally(() => {
+      slot.tasks.delete(id);
+      if (slot.tasks.size === 0) slot.worker.unref();
+    });
+  }
+
+  /** Forwards the tap's chunks to the worker, never more than AHEAD bytes unconsumed. */
+  async #pump(slot: Slot, id: number, task: Task, tap: ChunkTap): Promise<void> {
+    let posted = 0;
+    try {
+      for await (const chunk of tap) {
+        if (!slot.tasks.has(id)) return tap.cancel();
+        const msg: ToWorker = { type: 'data', id, chunk };
+        slot.worker.postMessage(msg);
+        posted += chunk.length;
+        while (posted - task.acked > AHEAD && slot.tasks.has(id)) await new Promise<void>((r) => (task.wakeWriter = r));
+      }
+      slot.worker.postMessage({ type: 'end', id } satisfies ToWorker);
+    } catch (err) {
+      slot.worker.postMessage({ type: 'abandon', id, why: (err as Error).message } satisfies ToWorker);
+    }
+  }
+
+  #slot(): Slot {
+    if (this.#slots.length < this.#size) {
+      const worker = new Worker(new URL('./unpack-worker.ts', import.meta.url));
+      const slot: Slot = { worker, tasks: new Map() };
+      worker.on('message', (m: FromWorker) => this.#message(slot, m));
+      worker.on('error', (err) => this.#fail(slot, err));
+      worker.on('exit', (code) => this.#fail(slot, new Error(`unpack worker exited with code ${code}`)));
+      worker.unref();
+      this.#slots.push(slot);
+      return slot;
+    }
+    return this.#slots[this.#next++ % this.#slots.length];
+  }
+
+  #message(slot: Slot, m: FromWorker): void {
+    const task = slot.tasks.get(m.id);
+    if (!task) return;
+    if (m.type === 'ack') {
+      task.acked += m.bytes;
+      task.wakeWriter?.();
+      task.wakeWriter = undefined;
+    } else if (m.type === 'done') {
+      task.resolve(m.result as ApplyResult);
+    } else {
+      const e = m.error;
+      if (e.name === 'BurstletError') task.reject(new BurstletError(e.code as ErrorCode, e.message, { details: e.details }));
+      else if (e.name === 'TapAbandoned') task.reject(new TapAbandoned(e.message));
+      else task.reject(new BurstletError('IMAGE_PULL_FAILED', e.message));
+      task.wakeWriter?.();
+    }
+  }
+
+  #fail(slot: Slot, err: Error): void {
+    this.#slots = this.#slots.filter((s) => s !== slot);
+    for (const task of slot.tasks.values()) {
+      task.reject(err);
+      task.wakeWriter?.();
+    }
+    slot.tasks.clear();
+  }
+
+  /** Stops every worker (pending tasks fail). */
+  async close(): Promise<void> {
+    const slots = this.#slots;
+    this.#slots = [];
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}
+
+let shared: UnpackPool | undefined;
+
+/** The process-wide pool every ImageService uses (workers start on first use). */
+export function sharedUnpackPool(): UnpackPool {
+  return (shared ??= new UnpackPool());
+}
