@@ -33,7 +33,9 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
   ];
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // setpriv (util-linux) sets a parent-death signal before exec'ing redis-server, so a test
+    // process that dies (or is killed on a timeout) without stop() leaves no server behind.
+    child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
     await waitForPing(port, child);
   };
   const exit = (signal: NodeJS.Signals) =>
