@@ -1,0 +1,84 @@
+// In-process calls into native/build/libburstlet.so through koffi: mounting and
+// unmounting rootfs snapshots, and pidfd signalling. Nothing here enters namespaces or
+// forks (Node is multi-threaded); that is burstlet-runtime's job.
+import { closeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import koffi from 'koffi';
+import { BurstletError } from '../../src/errors.ts';
+
+/** Where `make -C native` puts the library. */
+export const libburstletPath = resolve(import.meta.dirname, '../../native/build/libburstlet.so');
+
+/**
+ * The library's safe-in-process surface. Every call is synchronous (a single syscall or
+ * two), throws RUNTIME_FAILED with the library's message (call, errno text, path), and
+ * leaves nothing half-done: a failed read-only bind is unmounted again.
+ */
+export interface NativeLib {
+  /** Mounts overlayfs at `target`; without upper/work it is read-only. */
+  mountOverlay(opts: { lower: string[]; upper?: string; work?: string; target: string }): void;
+  /** Bind-mounts `source` on `target` (recursively), read-only when asked. */
+  mountBind(source: string, target: string, opts?: { readonly?: boolean }): void;
+  /** Unmounts `target`; `detach` for a lazy unmount of a busy mount. */
+  unmount(target: string, opts?: { detach?: boolean }): void;
+  /** A pidfd for `pid`; the caller closes it with `closePidfd`. */
+  pidfdOpen(pid: number): number;
+  /** Signals the exact process behind the pidfd; returns false if it has already exited. */
+  pidfdSignal(pidfd: number, signal: number): boolean;
+  closePidfd(pidfd: number): void;
+}
+
+const MSG_LEN = 1024;
+const ESRCH = 3;
+
+let loaded: NativeLib | undefined;
+
+/** Loads the library once per process. */
+export function loadNativeLib(path = libburstletPath): NativeLib {
+  if (loaded && path === libburstletPath) return loaded;
+  const lib = koffi.load(path);
+  const overlay = lib.func('int bl_mount_overlay(str lower, str upper, str work, str target, _Out_ uint8_t *msg, size_t len)');
+  const bind = lib.func('int bl_mount_bind(str source, str target, int readonly, _Out_ uint8_t *msg, size_t len)');
+  const unmount = lib.func('int bl_unmount(str target, int detach, _Out_ uint8_t *msg, size_t len)');
+  const pidfdOpen = lib.func('int bl_pidfd_open(int pid, _Out_ uint8_t *msg, size_t len)');
+  const pidfdSignal = lib.func('int bl_pidfd_signal(int pidfd, int sig, _Out_ uint8_t *msg, size_t len)');
+
+  /** Calls `fn` with a message buffer; a negative result becomes a BurstletError. */
+  const call = (fn: (msg: Buffer) => number, allow: number[] = []): number => {
+    const msg = Buffer.alloc(MSG_LEN);
+    const r = fn(msg);
+    if (r < 0 && !allow.includes(-r)) {
+      throw new BurstletError('RUNTIME_FAILED', msg.toString('utf8', 0, Math.max(0, msg.indexOf(0))), {
+        details: { errno: -r },
+      });
+    }
+    return r;
+  };
+
+  const api: NativeLib = {
+    mountOverlay({ lower, upper, work, target }) {
+      if (lower.length === 0) throw new BurstletError('INVALID_INPUT', 'overlay needs at least one lower dir');
+      if ((upper === undefined) !== (work === undefined)) {
+        throw new BurstletError('INVALID_INPUT', 'overlay upper and work dirs go together');
+      }
+      call((m) => overlay(lower.join(':'), upper ?? null, work ?? null, target, m, MSG_LEN));
+    },
+    mountBind(source, target, opts = {}) {
+      call((m) => bind(source, target, opts.readonly ? 1 : 0, m, MSG_LEN));
+    },
+    unmount(target, opts = {}) {
+      call((m) => unmount(target, opts.detach ? 1 : 0, m, MSG_LEN));
+    },
+    pidfdOpen(pid) {
+      return call((m) => pidfdOpen(pid, m, MSG_LEN));
+    },
+    pidfdSignal(pidfd, signal) {
+      return call((m) => pidfdSignal(pidfd, signal, m, MSG_LEN), [ESRCH]) === 0;
+    },
+    closePidfd(pidfd) {
+      closeSync(pidfd);
+    },
+  };
+  if (path === libburstletPath) loaded = api;
+  return api;
+}
