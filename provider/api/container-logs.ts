@@ -4,12 +4,11 @@
  * Reads the worker-written Redis log stream; follow ends when the client goes away or the
  * container is terminal (after draining what is left).
  */
-import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BurstletError } from '../../src/errors.ts';
-import type { LogRecord } from '../../src/schema/streams.ts';
 import type { KubeletApiDeps } from './deps.ts';
-import { emitFollow, emitHistory, formatRecord, type LogStreamContext } from './log-reader.ts';
+import { LogBody } from './log-body.ts';
+import { emitFollow, emitHistory, type Emit, type LogStreamContext } from './log-reader.ts';
 import { parseLogOptions, type LogOptions } from './log-options.ts';
 import { containerDone, containerStatus, requireContainer, requirePod } from './pod-lookup.ts';
 
@@ -43,29 +42,19 @@ export function containerLogsRoute(app: FastifyInstance, deps: Deps): void {
 }
 
 function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params): FastifyReply {
-  const body = new PassThrough();
   // The response closes when it ended or when the client went away; either way, stop.
   const client = new AbortController();
   reply.raw.once('close', () => client.abort());
-  const gone = () => client.signal.aborted;
-  let budget = options.limitBytes ?? Infinity;
-  const emit = (record: LogRecord): boolean => {
-    if (gone()) return false;
-    const text = Buffer.from(formatRecord(record, options.timestamps));
-    const piece = text.length > budget ? text.subarray(0, budget) : text;
-    body.write(piece);
-    budget -= piece.length;
-    return budget > 0;
-  };
-  void pump(deps, ctx, options, at, emit, client.signal)
+  const body = new LogBody({ timestamps: options.timestamps, limitBytes: options.limitBytes, signal: client.signal });
+  void pump(deps, ctx, options, at, body.emit, client.signal)
     .catch((err) => {
-      if (!gone()) request.log.warn({ err, pod: `${at.namespace}/${at.pod}`, container: at.container }, 'log stream ended with an error');
+      if (!client.signal.aborted) request.log.warn({ err, pod: `${at.namespace}/${at.pod}`, container: at.container }, 'log stream ended with an error');
     })
     .finally(() => body.end());
-  return reply.type('text/plain; charset=utf-8').send(body);
+  return reply.type('text/plain; charset=utf-8').send(body.stream);
 }
 
-async function pump(deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params, emit: (r: LogRecord) => boolean, gone: AbortSignal): Promise<void> {
+async function pump(deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params, emit: Emit, gone: AbortSignal): Promise<void> {
   const { lastId, stopped } = await emitHistory(ctx, options.tailLines, emit);
   if (stopped || !options.follow || options.previous || gone.aborted) return;
   const blocking = deps.redis.duplicate({ connectionName: FOLLOW_CONNECTION });

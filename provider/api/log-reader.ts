@@ -21,8 +21,11 @@ export interface LogStreamContext {
   readonly sinceMs?: number;
 }
 
-/** Receives records in order; returns false to stop reading (byte limit reached, client gone). */
-export type Emit = (record: LogRecord) => boolean;
+/**
+ * Receives records in order; returns false to stop reading (byte limit reached, client gone).
+ * May return a promise to apply backpressure (a slow client holds the reading back).
+ */
+export type Emit = (record: LogRecord) => boolean | Promise<boolean>;
 
 /** One record as the kubelet writes it: optional RFC 3339 timestamp, the text, newline unless partial. */
 export function formatRecord(record: LogRecord, timestamps: boolean): string {
@@ -53,7 +56,7 @@ export async function emitHistory(ctx: LogStreamContext, tailLines: number | und
     const entries = await rangeForward(ctx.redis, ctx.key, start, CHUNK);
     if (entries.length === 0) return { lastId, stopped: false };
     lastId = entries[entries.length - 1]![0];
-    for (const r of await decode(ctx, entries)) if (!emit(r)) return { lastId, stopped: true };
+    for (const r of await decode(ctx, entries)) if (!(await emit(r))) return { lastId, stopped: true };
   }
 }
 
@@ -72,7 +75,7 @@ async function emitTail(ctx: LogStreamContext, tailLines: number, emit: Emit): P
     count += records.length;
   }
   const ordered = picked.flat().reverse();
-  for (const r of ordered) if (!emit(r)) return { lastId, stopped: true };
+  for (const r of ordered) if (!(await emit(r))) return { lastId, stopped: true };
   return { lastId, stopped: false };
 }
 
@@ -91,7 +94,7 @@ export async function emitFollow(
     const entries = await readAfter(ctx.blocking, ctx.key, lastId, CHUNK, ended ? 0 : ctx.blockMs);
     if (entries.length > 0) {
       lastId = entries[entries.length - 1]![0];
-      for (const r of await decode(ctx, entries)) if (!emit(r)) return;
+      for (const r of await decode(ctx, entries)) if (!(await emit(r))) return;
       continue;
     }
     if (ended) return;
