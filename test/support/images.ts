@@ -1,5 +1,20 @@
 // The test image catalogue: builds each test image once per process (the large ones are also
 // cached on disk) and pushes the requested ones to a test registry as `<name>:latest`.
+//
+//   busybox                 OCI index: linux/amd64 + linux/arm64/v8 manifests, one busybox layer
+//   busybox-docker          Docker schema2 manifest, the same busybox layer blob
+//   busybox-docker-list     Docker manifest list of two schema2 manifests (amd64, arm64/v8)
+//   layers                  busybox layer + 2 layers: file and dir whiteouts, an opaque dir;
+//                           /layers-expected.txt states the merged result
+//   big                     busybox layer + 4 x ~53 MB generated layers (benchmarks; opt-in)
+//   hostile/dotdot          '../escape'
+//   hostile/absolute        '/abs-escape'
+//   hostile/symlink-escape  'link' -> '/', then 'link/escaped-through-symlink'
+//   hostile/hardlink-escape 'hardlink' => '../../outside'
+//   hostile/device          char device 'dev/evil-mem' (1,1)
+//   hostile/gzip-bomb       ~1 MB gzip of a tar holding one 1.06 GiB file of zeros
+// Every image's config has Cmd ["sh"], PATH in Env, WorkingDir "/". Digests are stable
+// across runs (fixed mtimes, gzip mtime 0) for a given busybox binary and zlib.
 import { bigLayers } from './oci-big.ts';
 import { busyboxEntries } from './oci-busybox.ts';
 import { registryClient } from './oci-client.ts';

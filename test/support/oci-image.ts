@@ -56,6 +56,7 @@ export interface BuiltManifest {
 /** Fixed creation time of every test image, so configs (and digests) are stable. */
 export const IMAGE_CREATED = '2020-09-13T12:26:40Z';
 
+/** 'sha256:<hex>' of `data`. */
 export function sha256Digest(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
