@@ -5,11 +5,11 @@
  */
 import type { OciMount, OciNamespace, SpecOption } from './oci.ts';
 
-/** The sandbox's namespaces a container joins; `host` = the worker's own. */
+/** Per namespace: a path to join, `host` (the worker's own) or `new` (a fresh one). */
 export interface SandboxNamespaces {
-  network: string | 'host';
-  ipc: string | 'host';
-  uts: string | 'host';
+  network: string;
+  ipc: string;
+  uts: string;
   pid?: 'host';
 }
 
@@ -18,7 +18,8 @@ export function withNamespaces(ns: SandboxNamespaces): SpecOption {
     const out: OciNamespace[] = [{ type: 'mount' }];
     if (ns.pid !== 'host') out.push({ type: 'pid' });
     for (const type of ['network', 'ipc', 'uts'] as const) {
-      if (ns[type] !== 'host') out.push({ type, path: ns[type] });
+      if (ns[type] === 'new') out.push({ type });
+      else if (ns[type] !== 'host') out.push({ type, path: ns[type] });
     }
     spec.linux.namespaces = out;
   };

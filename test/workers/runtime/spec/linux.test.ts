@@ -12,6 +12,8 @@ test('withNamespaces: joins the sandbox by path; host modes drop the namespace',
   ]);
   withNamespaces({ network: 'host', ipc: 'host', uts: 'host', pid: 'host' })(spec);
   assert.deepEqual(spec.linux.namespaces, [{ type: 'mount' }]);
+  withNamespaces({ network: 'new', ipc: 'host', uts: 'new' })(spec);
+  assert.deepEqual(spec.linux.namespaces, [{ type: 'mount' }, { type: 'pid' }, { type: 'network' }, { type: 'uts' }]);
 });
 
 test('podHostname: spec.hostname wins, truncated to 63 characters without trailing dashes', () => {

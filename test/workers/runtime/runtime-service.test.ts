@@ -1,0 +1,129 @@
+// RuntimeService over runc on real namespaces, mounts and cgroups.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { BurstletError } from '../../../src/errors.ts';
+import type { PodJob } from '../../../src/schema/pod-job.ts';
+import { parseCri } from '../../../workers/executor/cri-log-lines.ts';
+import { runcExecutor } from '../../../workers/executor/runc.ts';
+import { RuntimeService } from '../../../workers/runtime/runtime-service.ts';
+import { dirImageSource } from './support/dir-image-source.ts';
+import { podLeftovers } from './support/leaks.ts';
+import { b64, testPod } from './support/pod.ts';
+import { busyboxRootfs, hasBinary, ROOT_SKIP } from './support/rootfs.ts';
+
+const stdout = (path: string) => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => parseCri(l)!).filter((l) => l.stream === 'stdout').map((l) => l.line);
+
+describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('runc') && 'runc not installed') }, () => {
+  let rootfs: ReturnType<typeof busyboxRootfs>;
+  let root: string;
+  let rt: RuntimeService;
+  const pods: PodJob[] = [];
+
+  before(() => {
+    rootfs = busyboxRootfs();
+    root = mkdtempSync(join(tmpdir(), 'burstlet-rt-'));
+    const executor = runcExecutor(join(root, 'executor'));
+    rt = new RuntimeService({ root, executor, images: dirImageSource(rootfs.path, join(root, 'snap')), network: 'none' });
+  });
+  after(async () => {
+    for (const p of pods) await rt.removePodSandbox(p.uid).catch(() => undefined);
+    rootfs.remove();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function image(name = 'busybox:1') {
+    return dirImageSource(rootfs.path, join(root, 'snap')).ensure({ image: name }, undefined, () => {});
+  }
+
+  test('two containers share the sandbox: hostname, loopback, an emptyDir; volume files keep their modes', async () => {
+    const pod = testPod([
+      { name: 'server', image: 'busybox:1', command: ['sh', '-c', 'hostname; echo from-server > /shared/note; echo pong | nc -l -p 7070'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
+      {
+        name: 'client', image: 'busybox:1',
+        command: ['sh', '-c', 'until [ -f /shared/note ]; do sleep 0.05; done; cat /shared/note; until echo ping | nc 127.0.0.1 7070; do sleep 0.05; done; stat -c "%a %n" /cfg/app.conf /cfg/dir/key; cat /cfg/app.conf; echo; touch /cfg/x 2>/dev/null || echo ro; cat /etc/hosts | tail -1'],
+        volumeMounts: [{ name: 'shared', mountPath: '/shared' }, { name: 'cfg', mountPath: '/cfg' }],
+      },
+    ], {
+      volumes: [
+        { name: 'shared', type: 'emptyDir' },
+        { name: 'cfg', type: 'configMap', defaultMode: 0o640, files: [{ path: 'app.conf', contentBase64: b64('a=1') }, { path: 'dir/key', contentBase64: b64('k'), mode: 0o400 }] },
+      ],
+      hostAliases: [{ ip: '10.9.9.9', hostnames: ['alias.local'] }],
+    });
+    pods.push(pod);
+    const sandbox = await rt.runPodSandbox(pod);
+    assert.equal(sandbox.hostname, pod.name);
+    const img = await image();
+    const ids = [];
+    for (const c of pod.containers) ids.push(await rt.createContainer(pod.uid, c, img, 0));
+    assert.equal((await rt.containerStatus(ids[0])).state, 'CONTAINER_CREATED');
+    for (const id of ids) await rt.startContainer(id);
+    const [server, client] = await Promise.all(ids.map((id) => rt.waitContainer(id)));
+    assert.equal(client.exitCode, 0, stdout(client.logPath).join('\n'));
+    assert.equal(server.exitCode, 0);
+    assert.equal(server.reason, 'Completed');
+    assert.deepEqual(stdout(server.logPath), [pod.name, 'ping']);
+    assert.deepEqual(stdout(client.logPath), ['from-server', 'pong', '640 /cfg/app.conf', '400 /cfg/dir/key', 'a=1', 'ro', '10.9.9.9\talias.local']);
+    assert.equal((await rt.listContainers({ podUid: pod.uid })).length, 2);
+  });
+
+  test('exit reasons, STOPSIGNAL-less stop with grace then SIGKILL, execSync, termination message', async () => {
+    const pod = testPod([
+      { name: 'fail', image: 'busybox:1', command: ['sh', '-c', 'echo bad-thing > /dev/termination-log; exit 2'] },
+      { name: 'stubborn', image: 'busybox:1', command: ['sh', '-c', 'trap "" TERM; echo up; while true; do sleep 0.05; done'] },
+    ]);
+    pods.push(pod);
+    await rt.runPodSandbox(pod);
+    const img = await image();
+    const fail = await rt.createContainer(pod.uid, pod.containers[0], img, 0);
+    const stubborn = await rt.createContainer(pod.uid, pod.containers[1], img, 0);
+    await rt.startContainer(fail);
+    await rt.startContainer(stubborn);
+    const st = await rt.waitContainer(fail);
+    assert.equal(st.reason, 'Error');
+    assert.equal(st.exitCode, 2);
+    assert.equal(await rt.terminationMessage(fail), 'bad-thing\n');
+    const probe = await rt.execSync(stubborn, ['sh', '-c', 'echo alive; exit 3'], 10);
+    assert.equal(probe.stdout.toString(), 'alive\n');
+    assert.equal(probe.exitCode, 3);
+    await rt.stopContainer(stubborn, 1);
+    const killed = await rt.containerStatus(stubborn);
+    assert.equal(killed.state, 'CONTAINER_EXITED');
+    assert.equal(killed.exitCode, 137);
+    await rt.removeContainer(fail);
+    await rt.removeContainer(fail);
+    await assert.rejects(rt.containerStatus(fail), /does not exist/);
+  });
+
+  test('user errors: hostPath refused, missing volume and runAsNonRoot → CreateContainerConfigError; nothing leaks', async () => {
+    const refused = testPod([{ name: 'c', image: 'busybox:1' }], { volumes: [{ name: 'host', type: 'hostPath', hostPath: '/etc' }] });
+    await assert.rejects(rt.runPodSandbox(refused), (e: unknown) => e instanceof BurstletError && e.reason === 'CreateContainerConfigError' && /"host".*not allowed/.test(e.message));
+    assert.deepEqual(await podLeftovers(refused.uid, rt.podDir(refused.uid), rt.executor), []);
+    const pod = testPod([
+      { name: 'nv', image: 'busybox:1', volumeMounts: [{ name: 'ghost', mountPath: '/g' }] },
+      { name: 'nr', image: 'busybox:1', securityContext: { runAsNonRoot: true } },
+    ]);
+    await rt.runPodSandbox(pod);
+    const img = await image();
+    for (const c of pod.containers) {
+      await assert.rejects(rt.createContainer(pod.uid, c, img, 0), (e: unknown) => e instanceof BurstletError && e.reason === 'CreateContainerConfigError');
+    }
+    await rt.removePodSandbox(pod.uid);
+    assert.deepEqual(await podLeftovers(pod.uid, rt.podDir(pod.uid), rt.executor), []);
+  });
+
+  test('removePodSandbox leaves no mounts, cgroups, containers or dirs (also with a Memory emptyDir)', async () => {
+    const pod = testPod([{ name: 'c', image: 'busybox:1', command: ['sh', '-c', 'df /m | tail -1; sleep 1000'], volumeMounts: [{ name: 'm', mountPath: '/m' }] }], {
+      volumes: [{ name: 'm', type: 'emptyDir', medium: 'Memory', sizeLimitBytes: 8 << 20 }],
+    });
+    await rt.runPodSandbox(pod);
+    const id = await rt.createContainer(pod.uid, pod.containers[0], await image(), 0);
+    await rt.startContainer(id);
+    assert.equal((await rt.containerStatus(id)).state, 'CONTAINER_RUNNING');
+    await rt.removePodSandbox(pod.uid);
+    assert.deepEqual(await podLeftovers(pod.uid, rt.podDir(pod.uid), rt.executor), []);
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * The pod's cgroup parent: containers live at `/burstlet/<pod uid>/<container>` so a pod's
+ * containers share a parent (as under the kubelet's pod cgroups). Runtimes remove only the
+ * leaf they created; this removes the pod level in every mounted hierarchy (v1, v2, hybrid).
+ */
+import { readFile, readdir, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const CGROUP_ROOT_NAME = 'burstlet';
+
+export const podCgroup = (uid: string) => `/${CGROUP_ROOT_NAME}/${uid}`;
+export const containerCgroup = (uid: string, name: string) => `${podCgroup(uid)}/${name}`;
+
+/** Mount points of cgroup (v1) and cgroup2 hierarchies. */
+export async function cgroupMounts(): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  return info.split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]);
+}
+
+async function removeTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
+  await rmdir(dir).catch(() => undefined); // busy (process still inside) or already gone
+}
+
+/** Removes the pod's cgroup directories everywhere; call after its processes are gone. */
+export async function removePodCgroups(uid: string): Promise<void> {
+  for (const mp of await cgroupMounts()) await removeTree(join(mp, podCgroup(uid)));
+}
+
+/** True when any hierarchy still has the pod's cgroup (tests check for leaks). */
+export async function podCgroupExists(uid: string): Promise<boolean> {
+  for (const mp of await cgroupMounts()) {
+    if (await readdir(join(mp, podCgroup(uid))).then(() => true, () => false)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,251 @@
+/**
+ * RuntimeService in CRI's shape (runPodSandbox, stopPodSandbox, removePodSandbox,
+ * createContainer, startContainer, stopContainer, removeContainer, containerStatus,
+ * listContainers, execSync, exec) over an Executor, an ImageSource and the host's mounts.
+ * A CRI gRPC endpoint would be a thin adapter. User-caused problems surface as
+ * BurstletErrors with a Kubernetes reason; every step undoes itself when it fails.
+ *
+ * Layout: `<root>/pods/<uid>/` holds the sandbox (pause bundle, /etc files), volumes,
+ * `containers/<name>-<attempt>/` (bundle, mounted rootfs, record.json, termination-log)
+ * and `logs/<name>/<attempt>.log` (CRI logs, kept until the pod is removed).
+ */
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BurstletError } from '../../src/errors.ts';
+import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
+import type { ExecOptions, ExecProcess, Executor, ExecutorState } from '../executor/executor.ts';
+import { containerCgroup, removePodCgroups } from './cgroups.ts';
+import { parseStopSignal, toCriStatus, type ContainerRecord, type CriContainerStatus } from './container-status.ts';
+import type { ImageInfo, ImageSource } from './image-source.ts';
+import { mountAt, unmount } from './mounts.ts';
+import { removeSandbox, runSandbox, type NetworkMode, type SandboxInfo } from './sandbox.ts';
+import { containerSpec } from './spec/container-spec.ts';
+import { bindMount } from './spec/linux.ts';
+import { cleanupPodVolumes, containerVolumeMounts, preparePodVolumes, type PodVolume } from './volumes.ts';
+
+export interface RuntimeServiceOptions {
+  root: string;
+  executor: Executor;
+  images: ImageSource;
+  network: NetworkMode;
+  allowPrivileged?: boolean;
+  allowHostPath?: boolean;
+}
+
+interface PodEntry { job: PodJob; sandbox: SandboxInfo; volumes: PodVolume[]; dir: string }
+
+export interface ExecSyncResult { stdout: Buffer; stderr: Buffer; exitCode: number; timedOut: boolean }
+
+const DEFAULT_TERMINATION_PATH = '/dev/termination-log';
+
+export class RuntimeService {
+  readonly #o: RuntimeServiceOptions;
+  readonly #pods = new Map<string, PodEntry>();
+  readonly #containers = new Map<string, ContainerRecord>();
+
+  constructor(options: RuntimeServiceOptions) {
+    this.#o = options;
+  }
+
+  get executor(): Executor {
+    return this.#o.executor;
+  }
+
+  podDir(uid: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(uid)) throw new BurstletError('INVALID_INPUT', `invalid pod uid "${uid}"`);
+    return join(this.#o.root, 'pods', uid);
+  }
+
+  sandbox(uid: string): SandboxInfo | undefined {
+    return this.#pods.get(uid)?.sandbox;
+  }
+
+  /** Creates the pod's directory, volumes and pause sandbox. Undone completely on failure. */
+  async runPodSandbox(job: PodJob): Promise<SandboxInfo> {
+    if (this.#pods.has(job.uid)) return this.#pods.get(job.uid)!.sandbox;
+    const dir = this.podDir(job.uid);
+    await mkdir(dir, { recursive: true });
+    let volumes: PodVolume[] = [];
+    try {
+      volumes = await preparePodVolumes(job.volumes ?? [], dir, { allowHostPath: this.#o.allowHostPath === true });
+      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network);
+      this.#pods.set(job.uid, { job, sandbox, volumes, dir });
+      return sandbox;
+    } catch (err) {
+      await removeSandbox(this.#o.executor, job.uid).catch(() => undefined);
+      await cleanupPodVolumes(dir, volumes).catch(() => undefined);
+      await removePodCgroups(job.uid);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Kills every container of the pod and its pause process (idempotent). */
+  async stopPodSandbox(uid: string): Promise<void> {
+    for (const c of await this.listContainers({ podUid: uid })) {
+      if (c.state === 'CONTAINER_RUNNING') await this.stopContainer(c.id, 0);
+    }
+    await this.#o.executor.kill(`${uid}_pause`, 'SIGKILL');
+  }
+
+  /** Removes containers, sandbox, volumes, cgroups and the pod's directory (idempotent). */
+  async removePodSandbox(uid: string): Promise<void> {
+    const dir = this.podDir(uid);
+    await this.stopPodSandbox(uid);
+    for (const c of await this.listContainers({ podUid: uid })) await this.removeContainer(c.id);
+    await removeSandbox(this.#o.executor, uid);
+    await cleanupPodVolumes(dir, this.#pods.get(uid)?.volumes ?? []);
+    await removePodCgroups(uid);
+    await rm(dir, { recursive: true, force: true });
+    this.#pods.delete(uid);
+  }
+
+  /** Writes the bundle (rootfs mounted, spec built) and creates the container; returns its id. */
+  async createContainer(uid: string, container: ContainerSpec, image: ImageInfo, attempt: number): Promise<string> {
+    const pod = this.#pods.get(uid);
+    if (!pod) throw new BurstletError('NOT_FOUND', `pod sandbox ${uid} does not exist`);
+    const id = `${uid}_${container.name}_${attempt}`;
+    const bundle = join(pod.dir, 'containers', `${container.name}-${attempt}`);
+    const rootfs = join(bundle, 'rootfs');
+    const logPath = join(pod.dir, 'logs', container.name, `${attempt}.log`);
+    const rec: ContainerRecord = {
+      id, podUid: uid, name: container.name, attempt, image: image.image, imageId: image.imageId, createdAt: Date.now(),
+      logPath, bundle, rootfs, stopSignal: parseStopSignal(image.config.stopSignal), terminationLog: join(bundle, 'termination-log'),
+    };
+    await mkdir(rootfs, { recursive: true });
+    await mkdir(join(pod.dir, 'logs', container.name), { recursive: true });
+    try {
+      for (const m of await this.#o.images.prepareRootfs(id, image)) await mountAt(m, rootfs);
+      await writeFile(rec.terminationLog, '', { mode: 0o666 });
+      const spec = containerSpec({
+        job: pod.job, container, image: image.config, rootfs, namespaces: pod.sandbox.namespaces,
+        mounts: [
+          ...pod.sandbox.etcMounts,
+          ...(await containerVolumeMounts(container, pod.volumes)),
+          bindMount(rec.terminationLog, container.terminationMessagePath || DEFAULT_TERMINATION_PATH),
+        ],
+        cgroupsPath: containerCgroup(uid, `${container.name}-${attempt}`),
+        fields: { podIP: pod.sandbox.podIP, hostIP: pod.sandbox.hostIP },
+        allowPrivileged: this.#o.allowPrivileged === true,
+      });
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+      await writeFile(join(bundle, 'record.json'), JSON.stringify(rec));
+      await this.#o.executor.create(id, bundle, { logPath });
+    } catch (err) {
+      await this.#teardown(rec);
+      throw err;
+    }
+    this.#containers.set(id, rec);
+    return id;
+  }
+
+  async #teardown(rec: ContainerRecord): Promise<void> {
+    await unmount(rec.rootfs);
+    await this.#o.images.releaseRootfs(rec.id);
+    await rm(rec.bundle, { recursive: true, force: true });
+  }
+
+  async #record(id: string): Promise<ContainerRecord> {
+    const known = this.#containers.get(id);
+    if (known) return known;
+    throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#record(id);
+    await this.#o.executor.start(id);
+  }
+
+  /** Resolves when the container has exited (not in CRI; CRI runtimes stream events instead). */
+  async waitContainer(id: string): Promise<CriContainerStatus> {
+    const rec = await this.#record(id);
+    return toCriStatus(rec, await this.#o.executor.wait(id));
+  }
+
+  /** Stop signal (image STOPSIGNAL or SIGTERM), up to `timeoutSeconds`, then SIGKILL. */
+  async stopContainer(id: string, timeoutSeconds: number, signal?: NodeJS.Signals): Promise<void> {
+    const rec = await this.#record(id);
+    const ex = this.#o.executor;
+    if ((await ex.state(id))?.status !== 'running') return;
+    if (timeoutSeconds > 0) {
+      await ex.kill(id, signal ?? rec.stopSignal);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        ex.wait(id).then(() => false),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutSeconds * 1000))),
+      ]);
+      clearTimeout(timer);
+      if (!timedOut) return;
+    }
+    await ex.kill(id, 'SIGKILL');
+    await ex.wait(id);
+  }
+
+  /** Deletes the container and its rootfs; its log stays until the pod goes. Idempotent. */
+  async removeContainer(id: string): Promise<void> {
+    const rec = this.#containers.get(id);
+    if (!rec) return;
+    await this.#o.executor.delete(id);
+    await this.#teardown(rec);
+    this.#containers.delete(id);
+  }
+
+  async containerStatus(id: string): Promise<CriContainerStatus> {
+    const rec = await this.#record(id);
+    return toCriStatus(rec, await this.#o.executor.state(id));
+  }
+
+  /** Termination message written by the container (first 4 KiB, as the kubelet reads it). */
+  async terminationMessage(id: string): Promise<string> {
+    const rec = await this.#record(id);
+    const text = await readFile(rec.terminationLog, 'utf8').catch(() => '');
+    return text.slice(0, 4096);
+  }
+
+  async listContainers(filter: { podUid?: string } = {}): Promise<CriContainerStatus[]> {
+    const out: CriContainerStatus[] = [];
+    for (const rec of this.#containers.values()) {
+      if (filter.podUid && rec.podUid !== filter.podUid) continue;
+      out.push(toCriStatus(rec, await this.#o.executor.state(rec.id)));
+    }
+    return out;
+  }
+
+  /** Runs a command to completion (probes, hooks); killed after `timeoutSeconds`. */
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+    const p = await this.exec(id, cmd);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => err.push(d));
+    p.stdin.end();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      p.kill('SIGKILL');
+    }, Math.max(1, timeoutSeconds) * 1000);
+    const exitCode = await p.exited;
+    clearTimeout(timer);
+    return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode, timedOut };
+  }
+
+  async exec(id: string, cmd: string[], options?: ExecOptions): Promise<ExecProcess> {
+    await this.#record(id);
+    return this.#o.executor.exec(id, cmd, options);
+  }
+
+  /** The executor's raw view (exit details) of a container. */
+  async executorState(id: string): Promise<ExecutorState | undefined> {
+    return this.#o.executor.state(id);
+  }
+
+  /** Pods this service holds. */
+  pods(): string[] {
+    return [...this.#pods.keys()];
+  }
+
+  /** Ids under the pods dir (also those of an earlier worker process). */
+  async podDirs(): Promise<string[]> {
+    return readdir(join(this.#o.root, 'pods')).catch(() => [] as string[]);
+  }
+}

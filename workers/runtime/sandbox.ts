@@ -1,0 +1,115 @@
+/**
+ * The pod sandbox: a pause process that only holds the pod's network, IPC and UTS
+ * namespaces (busybox `sleep` as PID 1 of its own PID namespace, run by the same Executor
+ * as the containers, in the pod's cgroup). Containers join those namespaces by path. Also
+ * writes the pod's /etc/hosts, /etc/resolv.conf and /etc/hostname once, for every container.
+ *
+ * Network modes (worker setting): `host` shares the worker's network (podIP = hostIP; pods
+ * with hostNetwork always get it); `none` gives the pod its own network namespace with only
+ * loopback up (no podIP). The bridge/CNI mode is not built yet.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { BurstletError } from '../../src/errors.ts';
+import type { PodJob } from '../../src/schema/pod-job.ts';
+import type { Executor } from '../executor/executor.ts';
+import { containerCgroup } from './cgroups.ts';
+import { hostsFile, resolvConf } from './etc-files.ts';
+import { bindMount, podHostname, withCgroupsPath, withHostname, withNamespaces, withRootPath } from './spec/linux.ts';
+import { buildSpec, type OciMount } from './spec/oci.ts';
+import type { SandboxNamespaces } from './spec/linux.ts';
+
+const run = promisify(execFile);
+export type NetworkMode = 'host' | 'none';
+const PAUSE_ARGS = ['/bin/busybox', 'sleep', '2147483647'];
+
+/** A running sandbox: what containers of the pod need. */
+export interface SandboxInfo {
+  uid: string;
+  /** The pause container's executor id. */
+  pauseId: string;
+  pausePid: number;
+  namespaces: SandboxNamespaces;
+  hostname: string;
+  hostIP: string;
+  podIP?: string;
+  /** /etc/hosts, /etc/resolv.conf, /etc/hostname binds for every container. */
+  etcMounts: OciMount[];
+  dir: string;
+}
+
+/** The worker's first non-internal IPv4 address (reported as hostIP). */
+export function hostIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** A read-only rootfs with just static busybox, shared by every pause container. */
+export async function ensurePauseRootfs(root: string, busybox = '/bin/busybox'): Promise<string> {
+  const dir = join(root, 'pause', 'rootfs');
+  if (await stat(join(dir, 'bin', 'busybox')).then(() => true, () => false)) return dir;
+  const tmp = join(root, 'pause', `tmp-${process.pid}-${Date.now()}`);
+  for (const d of ['bin', 'proc', 'dev', 'sys']) await mkdir(join(tmp, d), { recursive: true });
+  await copyFile(busybox, join(tmp, 'bin', 'busybox'));
+  await rename(tmp, dir).catch(async () => rm(tmp, { recursive: true, force: true })); // lost a race: fine
+  return dir;
+}
+
+/** Writes the pod's managed /etc files into `dir` and describes their binds. */
+async function writeEtcFiles(job: PodJob, dir: string, hostname: string, podIP: string | undefined, hostNet: boolean): Promise<OciMount[]> {
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const hosts = hostNet ? (await readFile('/etc/hosts', 'utf8').catch(() => '')) : hostsFile(job, podIP, hostname);
+  await writeFile(join(dir, 'hosts'), hosts);
+  await writeFile(join(dir, 'resolv.conf'), resolvConf(job, hostResolv));
+  await writeFile(join(dir, 'hostname'), `${hostname}\n`);
+  return ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(dir, f), `/etc/${f}`));
+}
+
+/** Starts the pause process for `job` under `dir` (the pod's directory). */
+export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, mode: NetworkMode): Promise<SandboxInfo> {
+  const hostNet = job.hostNetwork === true || mode === 'host';
+  const hostname = hostNet ? (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : podHostname(job.name, job.hostname);
+  const pauseId = `${job.uid}_pause`;
+  const bundle = join(dir, 'pause');
+  await mkdir(bundle, { recursive: true });
+  const spec = buildSpec(
+    withRootPath(await ensurePauseRootfs(root)),
+    withNamespaces({ network: hostNet ? 'host' : 'new', ipc: job.hostIPC ? 'host' : 'new', uts: hostNet ? 'host' : 'new' }),
+    withHostname(hostNet ? undefined : hostname),
+    withCgroupsPath(containerCgroup(job.uid, 'pause')),
+    (s) => {
+      s.process.args = PAUSE_ARGS;
+      s.root.readonly = true;
+      s.process.noNewPrivileges = true;
+      s.process.capabilities = { bounding: [], effective: [], permitted: [] };
+    },
+  );
+  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+  await executor.create(pauseId, bundle, { logPath: join(bundle, 'pause.log') });
+  await executor.start(pauseId);
+  const st = await executor.state(pauseId);
+  if (st?.status !== 'running' || !st.pid) {
+    throw new BurstletError('RUNTIME_FAILED', `pod sandbox did not start: ${st?.startError ?? st?.status ?? 'unknown container'}`);
+  }
+  const ns = (t: string) => `/proc/${st.pid}/ns/${t}`;
+  if (!hostNet) await run('nsenter', [`--net=${ns('net')}`, 'ip', 'link', 'set', 'lo', 'up']);
+  const hostIP = hostIPv4();
+  const podIP = hostNet ? hostIP : undefined;
+  return {
+    uid: job.uid, pauseId, pausePid: st.pid, hostname, hostIP, podIP, dir,
+    namespaces: { network: hostNet ? 'host' : ns('net'), ipc: job.hostIPC ? 'host' : ns('ipc'), uts: hostNet ? 'host' : ns('uts'), ...(job.hostPID ? { pid: 'host' as const } : {}) },
+    etcMounts: await writeEtcFiles(job, dir, hostname, podIP, hostNet),
+  };
+}
+
+/** Stops and removes the pause container (idempotent). */
+export async function removeSandbox(executor: Executor, uid: string): Promise<void> {
+  const id = `${uid}_pause`;
+  await executor.kill(id, 'SIGKILL');
+  await executor.delete(id);
+}
