@@ -29,6 +29,12 @@ export const providerSpec = {
   burst: def(int(1, 10000), 'Kubernetes client burst', 100),
   leaseDuration: def(duration(), 'node Lease duration', 40_000),
   statusInterval: def(duration(), 'node status re-sent at least this often', 300_000),
+  nodeAddress: opt(str('an IP address'), 'InternalIP of the node (default: $POD_IP, else the first non-loopback IPv4)'),
+  tls: def(bool(), 'serve the kubelet API over TLS (self-signed certificate unless --tls-cert-file)', true),
+  tlsCertFile: opt(str('a path to a PEM file'), 'serving certificate of the kubelet API'),
+  tlsPrivateKeyFile: opt(str('a path to a PEM file'), 'private key of --tls-cert-file'),
+  clientCaFile: opt(str('a path to a PEM file'), 'CA whose client certificates the kubelet API accepts (user = CN, groups = O)'),
+  authentication: def(bool(), 'authenticate (TokenReview, client certificates) and authorize (SubjectAccessReview) kubelet API requests; --no-authentication for local tests', true),
 } satisfies Spec;
 
 export const workerSpec = {
@@ -55,6 +61,8 @@ export const standaloneSpec = {
   ...node,
   podManifestPath: def(str('a directory path'), 'folder of pod manifests (YAML/JSON) to run', 'examples/pods'),
   ui: def(listen(), 'address of the UI', { host: '127.0.0.1', port: 8080 }),
+  uiToken: opt(str('a secret string'), 'bearer token the UI requires (needed to bind beyond loopback; enables job actions)'),
+  uiBasicAuth: opt(str('USER:PASSWORD', /^[^:]+:.+$/), 'basic auth the UI requires (instead of a token)'),
   registry: opt(str('HOST:PORT'), 'registry holding the example images (default: start a local one)'),
   stateDir: def(str('a directory path'), 'where images, snapshots and container state live', '.burstlet'),
   runtime: def(oneOf('burstlet', 'runc', 'crun'), 'OCI runtime that runs containers', 'burstlet'),
