@@ -36,6 +36,10 @@ for (const runtime of ['burstlet', 'runc', 'crun'] as const satisfies RuntimeNam
         // absolute path: crun's --env replaces the process env (PATH included), runc's adds to it
         const ex = await rt.exec(id, ['/bin/sh', '-c', 'hostname; id -u; echo $FOO'], { env: ['FOO=bar'] });
         assert.deepEqual([ex.exitCode, ex.stdout.split('\n').slice(0, 3)], [0, ['lifecycle', '0', 'bar']], ex.stderr);
+        const cg = await rt.exec(id, ['/bin/sh', '-c', 'grep -E ":(memory|pids):" /proc/1/cgroup; echo; grep -E ":(memory|pids):" /proc/self/cgroup']);
+        const [initCg, execCg] = cg.stdout.split('\n\n');
+        assert.equal(execCg.trim(), initCg.trim(), 'exec joins the container cgroup');
+        assert.match(initCg, new RegExp(id));
         const asUser = await rt.exec(id, ['id'], { user: '1000:1000' });
         assert.match(asUser.stdout, /uid=1000 gid=1000/);
         await rt.kill(id, 'SIGTERM');
