@@ -1,5 +1,6 @@
 // The state one server instance shares between its request handlers.
 import type { AuthorizeHook, TokenUser } from './auth.ts';
+import type { KubeletClientConfig } from './kubelet-proxy.ts';
 import type { Registry } from './registry.ts';
 import type { Store } from './store.ts';
 import type { TokenIssuer } from './tokens.ts';
@@ -14,6 +15,8 @@ export interface ServerContext {
   authorizeHook?: AuthorizeHook;
   bookmarkIntervalMs: number;
   caCert: string;
+  /** How the server reaches kubelets for pods/log and nodes/proxy. */
+  kubelet: KubeletClientConfig;
   /** "host:port" the server listens on, for discovery documents. */
   address: string;
   /** One closer per open watch; calling it ends that watch cleanly. */

@@ -15,6 +15,7 @@ import { handleRequest } from './router.ts';
 import { Store } from './store.ts';
 import { TokenIssuer } from './tokens.ts';
 import { selfSignedCert } from './tls.ts';
+import { DEFAULT_ADDRESS_TYPES } from './kubelet-proxy.ts';
 
 export type { Attributes, AuthorizeHook, TokenUser, UserInfo } from './auth.ts';
 export type { KubeObject } from './objects.ts';
@@ -26,6 +27,9 @@ export const ADMIN_USER: TokenUser = {
   user: 'system:serviceaccount:kube-system:burstlet',
   groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system'],
 };
+
+/** The identity of the default credentials the server presents to kubelets. */
+export const KUBELET_CLIENT_USER: TokenUser = { user: 'kube-apiserver-kubelet-client', groups: ['system:masters'] };
 
 export interface KubeApiServerOptions {
   /** Extra bearer tokens → identities (e.g. { tok: { user: 'system:node:n1', groups: ['system:nodes'] } }). */
@@ -44,6 +48,12 @@ export interface KubeApiServerOptions {
   issuer?: string;
   apiAudiences?: string[];
   /**
+   * Credentials the server presents to kubelets for pods/log and nodes/proxy. Default: a bearer
+   * token of user `kube-apiserver-kubelet-client` (group system:masters) that this server's
+   * TokenReview accepts; addressTypes default to kubeadm's InternalIP, ExternalIP, Hostname.
+   */
+  kubeletClient?: { token?: string; cert?: string; key?: string; addressTypes?: string[] };
+  /**
    * Serve HTTPS with a fresh self-signed certificate (made with openssl) instead of plain HTTP.
    * Needed for kubectl, which does not send bearer tokens over plain HTTP.
    */
@@ -54,6 +64,8 @@ export interface KubeApiServerOptions {
 export interface KubeApiServer {
   /** http://127.0.0.1:PORT (https:// with `tls`) */
   url: string;
+  /** The bearer token the server sends to kubelets (pods/log, nodes/proxy), if any. */
+  kubeletClientToken?: string;
   /** PEM of the serving certificate (its own CA) when `tls` is on. */
   caCert?: string;
   port: number;
@@ -84,9 +96,12 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   const dir = await mkdtemp(join(tmpdir(), 'burstlet-kube-apiserver-'));
   const serving = opts.tls ? await selfSignedCert(dir) : undefined;
   const caCert = serving?.cert ?? PLACEHOLDER_CA;
+  const kc = opts.kubeletClient ?? {};
+  const kubeletToken = kc.token ?? (kc.cert ? undefined : randomBytes(24).toString('hex'));
   const ctx: ServerContext = {
+    kubelet: { token: kubeletToken, cert: kc.cert, key: kc.key, addressTypes: kc.addressTypes ?? DEFAULT_ADDRESS_TYPES },
     store, registry: new Registry(store), issuer, caCert, watchClosers: new Set(), address: '',
-    tokens: { ...(opts.tokens ?? {}), [adminToken]: ADMIN_USER },
+    tokens: { ...(opts.tokens ?? {}), [adminToken]: ADMIN_USER, ...(kubeletToken && !kc.token ? { [kubeletToken]: KUBELET_CLIENT_USER } : {}) },
     admins: new Set([ADMIN_USER.user, ...(opts.admins ?? [])]),
     authorizeHook: opts.authorize, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
   };
@@ -101,7 +116,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
   let stopped: Promise<void> | undefined;
   return {
-    url, port, caCert: serving?.cert, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
+    url, port, caCert: serving?.cert, kubeletClientToken: kubeletToken, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
     kubeconfigFor: (token, userName = 'user') => kubeconfigYaml(url, token, userName, undefined, serving?.cert),
     compact: () => store.compact(),
     closeWatches: () => {

@@ -1,6 +1,7 @@
 // A minimal raw HTTP client for tests of the test API server (and of code talking to it):
 // one call per request, and a watch reader that waits for events by predicate.
-import { request } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface RawResponse {
   status: number;
@@ -14,6 +15,14 @@ export interface RawOptions {
   contentType?: string;
   /** Raw body text instead of JSON-encoding `body`. */
   raw?: string;
+  /** CA (PEM) to verify an https server with; without it https certificates are not verified. */
+  ca?: string;
+}
+
+/** http or https request by the URL's scheme. */
+export function request(url: URL, options: RequestOptions & { ca?: string }, onResponse: (res: IncomingMessage) => void): ClientRequest {
+  if (url.protocol !== 'https:') return httpRequest(url, options, onResponse);
+  return httpsRequest(url, { ...options, ca: options.ca, rejectUnauthorized: options.ca !== undefined }, onResponse);
 }
 
 /** Sends one request to `base` (http://host:port); JSON-encodes `body` unless opts.raw is given. */
@@ -26,7 +35,7 @@ export function call(base: string, method: string, path: string, body?: unknown,
     headers['Content-Length'] = String(Buffer.byteLength(text));
   }
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, base), { method, headers }, (res) => {
+    const req = request(new URL(path, base), { method, headers, ca: opts.ca }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -63,10 +72,10 @@ export interface RawWatch {
 }
 
 /** Opens a watch (path should include ?watch=1 or a /watch/ prefix). Resolves once headers arrive. */
-export function openWatch(base: string, path: string, token?: string): Promise<RawWatch> {
+export function openWatch(base: string, path: string, token?: string, ca?: string): Promise<RawWatch> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {};
-    const req = request(new URL(path, base), { method: 'GET', headers }, (res) => {
+    const req = request(new URL(path, base), { method: 'GET', headers, ca }, (res) => {
       const events: WatchEvent[] = [];
       const waiters = new Set<() => void>();
       let buffer = '';

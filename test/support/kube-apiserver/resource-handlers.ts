@@ -1,6 +1,6 @@
 // Verb handlers for a resolved resource request: get, list, watch, create, update, patch,
 // delete, deletecollection, the status subresource and the POST subresources.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerContext } from './context.ts';
 import { toListItem, toWire } from './convert.ts';
 import type { DeleteOptions } from './deletion.ts';
@@ -15,6 +15,7 @@ import { reviewSubjectAccess, reviewToken } from './reviews.ts';
 import { badRequest, methodNotAllowed, pathNotFound } from './status.ts';
 import { bindPod, evictPod, notImplemented, requestToken } from './subresources.ts';
 import { serveWatch } from './watch.ts';
+import { forward, kubeletBase, podLogTarget } from './kubelet-proxy.ts';
 import { toTable, wantsTable } from './table.ts';
 
 /** A request whose resource is known, with its decoded body. */
@@ -23,6 +24,8 @@ export interface ResourceRequest {
   info: RequestInfo;
   url: URL;
   body: unknown;
+  /** The request itself, for bodies streamed through (nodes/proxy). */
+  raw: IncomingMessage;
   contentType: string;
   /** The Accept header: kubectl asks for Tables. */
   accept?: string;
@@ -62,7 +65,16 @@ export async function serveResource(ctx: ServerContext, r: ResourceRequest, res:
   const sub = info.subresource;
   if (sub && !def.subresources.includes(sub)) throw pathNotFound();
   if (sub === 'status') return serveStatus(ctx, r, res);
-  if (sub === 'log' || sub === 'proxy' || sub === 'finalize') throw notImplemented(`${def.resource}/${sub}`);
+  if (sub === 'log' && info.verb === 'get') {
+    const pod = ctx.registry.getStored(def, info.namespace, info.name);
+    return forward(podLogTarget(ctx.store, pod, r.url, ctx.kubelet), ctx.kubelet, r.raw, res, 'log');
+  }
+  if (sub === 'proxy') {
+    const prefix = `/api/v1/nodes/${encodeURIComponent(info.name)}/proxy`;
+    const path = r.url.pathname.startsWith(prefix) ? r.url.pathname.slice(prefix.length) || '/' : `/${info.rest.join('/')}`;
+    return forward(`${kubeletBase(ctx.store, info.name, ctx.kubelet)}${path}${r.url.search}`, ctx.kubelet, r.raw, res, 'proxy');
+  }
+  if (sub === 'log' || sub === 'finalize') throw notImplemented(`${def.resource}/${sub}`);
   if (sub) {
     if (info.verb !== 'create') throw methodNotAllowed();
     const ns = info.namespace;

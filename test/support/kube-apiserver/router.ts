@@ -29,8 +29,10 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     const def = findResource(info.group, info.version, info.resource);
     if (!def || (def.namespaced === false && info.namespace && info.resource !== 'namespaces')) throw pathNotFound();
     const type = mediaType(req);
-    const body = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') ? decodeBody(await readRaw(req), type) : undefined;
-    await serveResource(ctx, { def, info, url, body, contentType: type, accept: req.headers.accept, admit: nodeRestriction(ctx.store, attrs) }, res);
+    // Proxied requests keep their body unread: it streams to the kubelet.
+    const hasBody = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? '') && info.subresource !== 'proxy';
+    const body = hasBody ? decodeBody(await readRaw(req), type) : undefined;
+    await serveResource(ctx, { def, info, url, body, raw: req, contentType: type, accept: req.headers.accept, admit: nodeRestriction(ctx.store, attrs) }, res);
   } catch (err) {
     sendError(res, err);
   }
