@@ -43,7 +43,8 @@ describe('isolation in a burstlet container (root)', { skip }, () => {
   test('only the container processes are visible', () => {
     const pids = (seen.get('pids') ?? '').split(' ').filter(Boolean).map(Number);
     assert.ok(pids.includes(1), `pid 1 visible: ${pids}`);
-    assert.ok(pids.length <= 4 && pids.every((p) => p < 20), `only a few small pids: ${pids}`);
+    // the probe pipeline itself (subshell, ls, grep, tr) accounts for the other pids
+    assert.ok(pids.length < 10 && pids.every((p) => p < 20), `only a few small pids: ${pids}`);
   });
   test('/proc/sys is read-only', () => assert.equal(seen.get('procsys'), 'readonly'));
   test('mount fails with EPERM under the default capabilities', () => {
