@@ -55,6 +55,7 @@ export class JobConsumer {
   readonly #ctx: moves.MoveContext;
   readonly #running = new Map<string, RunningPod>();
   #stopping = false;
+  #abandoned = false;
   #loop: Promise<void> | undefined;
 
   constructor(options: ConsumerOptions) {
@@ -71,6 +72,13 @@ export class JobConsumer {
     this.#stopping = true;
     this.#o.ledger.wakeAll();
     await this.#loop;
+  }
+
+  /** Stops claiming and settling without touching any job (a crash, see WorkerHost.abandon). */
+  abandon(): void {
+    this.#stopping = true;
+    this.#abandoned = true;
+    this.#o.ledger.wakeAll();
   }
 
   uids(): string[] {
@@ -198,7 +206,7 @@ export class JobConsumer {
   async #settle(entry: RunningPod, outcome: PodOutcome): Promise<void> {
     const { job, pod } = entry;
     for (let attempt = 0; ; attempt++) {
-      if (entry.mode === 'fenced' || !this.#o.locks.holds(pod.uid)) return;
+      if (this.#abandoned || entry.mode === 'fenced' || !this.#o.locks.holds(pod.uid)) return;
       try {
         if (entry.mode === 'handback') {
           this.#o.reporter.status(rescheduled(pod, this.#o.workerId));

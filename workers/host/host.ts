@@ -110,6 +110,24 @@ export class WorkerHost {
     return this.#shutdown;
   }
 
+  /**
+   * Drops everything the way a crash does: no more claims, renewals, heartbeats or control
+   * reads, connections closed, but jobs, locks, the registry entry and the runner's pods
+   * are left as they are. For re-adoption tests, and for a host that must exit at once.
+   */
+  async abandon(): Promise<void> {
+    const p = this.#p;
+    this.#shutdown ??= Promise.resolve();
+    p.consumer.abandon();
+    p.locks.close();
+    p.registry.abandon();
+    p.reporter.close();
+    const control = p.control.stop();
+    p.redis.disconnect();
+    p.blocking.disconnect();
+    await Promise.all([control, p.worker.close(true)]);
+  }
+
   async #close(mode: ShutdownMode): Promise<void> {
     const p = this.#p;
     p.log.info({ mode, pods: p.consumer.uids().length }, 'shutting down: no more claims');

@@ -59,6 +59,12 @@ export class Registry {
     await redis.multi().del(keys.worker(info.id)).srem(keys.workers(info.pool), info.id).exec();
   }
 
+  /** Stops heartbeating and leaves the entry to expire (a crash). */
+  abandon(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   #schedule(): void {
     this.#timer = setTimeout(() => {
       void this.beat().then(() => {

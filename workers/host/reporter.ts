@@ -57,6 +57,7 @@ export class RedisReporter {
   readonly #pods = new Map<string, PodState>();
   #retry: NodeJS.Timeout | undefined;
   #droppedLogs = 0;
+  #closed = false;
   #idle: (() => void)[] = [];
 
   constructor(options: ReporterOptions) {
@@ -116,7 +117,9 @@ export class RedisReporter {
     });
   }
 
+  /** Stops retrying; what is still pending is dropped. */
   close(): void {
+    this.#closed = true;
     clearTimeout(this.#retry);
     this.#retry = undefined;
   }
@@ -132,8 +135,9 @@ export class RedisReporter {
 
   #send(uid: string, state: PodState): void {
     const snapshot = state.pending;
-    if (!snapshot || state.inflight || this.#redis.status !== 'ready') {
-      if (snapshot) this.#scheduleRetry();
+    if (!snapshot || state.inflight || this.#closed) return;
+    if (this.#redis.status !== 'ready') {
+      this.#scheduleRetry();
       return;
     }
     state.pending = undefined;
@@ -142,23 +146,25 @@ export class RedisReporter {
     this.#redis
       .publishPodEvent(this.#o.keys.podSeq(uid), this.#o.keys.events, event)
       .then(
-        () => undefined,
+        () => true,
         (err: unknown) => {
           this.#o.log.warn({ err, uid }, 'pod event not published; will resend the latest state');
           state.pending = state.pending ? mergeSnapshots(snapshot, state.pending) : snapshot;
           this.#scheduleRetry();
+          return false;
         },
       )
-      .finally(() => {
+      .then((sent) => {
         state.inflight = false;
-        if (state.pending && this.#redis.status === 'ready' && !this.#retry) this.#send(uid, state);
+        // After a failure only the retry timer or the 'ready' event resends: never a tight loop.
+        if (sent && state.pending) this.#send(uid, state);
         else this.#forgetIfIdle(uid, state);
       });
   }
 
   #sendStats(uid: string, state: PodState): void {
     const stats = state.stats;
-    if (!stats || this.#redis.status !== 'ready') return;
+    if (!stats || this.#closed || this.#redis.status !== 'ready') return;
     state.stats = undefined;
     const json = JSON.stringify({ ...stats, workerId: this.#o.workerId, at: Date.now() });
     this.#redis.set(this.#o.keys.stats(uid), json, 'EX', STATS_TTL_SECONDS).then(
@@ -181,7 +187,7 @@ export class RedisReporter {
   }
 
   #scheduleRetry(): void {
-    if (this.#retry) return;
+    if (this.#retry || this.#closed) return;
     this.#retry = setTimeout(() => {
       this.#retry = undefined;
       this.#flushAll();
