@@ -195,3 +195,16 @@ test('leases, runtimeclasses, events (core and events.k8s.io share storage)', as
   const sel = await api('GET', '/api/v1/namespaces/default/events?fieldSelector=involvedObject.kind%3DPod,involvedObject.name%3Dp');
   assert.deepEqual(sel.body.items.map((e: any) => e.metadata.name), ['ev1']);
 });
+
+test('resourceVersion "0" in an update or patch is no precondition; in a create it is accepted', async () => {
+  const created = await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'rv-zero', resourceVersion: '0' }, data: { a: '1' } });
+  assert.equal(created.status, 201);
+  const put = await api('PUT', '/api/v1/namespaces/default/configmaps/rv-zero', { metadata: { name: 'rv-zero', resourceVersion: '0' }, data: { a: '2' } });
+  assert.equal(put.status, 200);
+  const patch = await api('PATCH', '/api/v1/namespaces/default/configmaps/rv-zero', { metadata: { resourceVersion: '0' }, data: { a: '3' } }, 'application/merge-patch+json');
+  assert.equal(patch.status, 200);
+  assert.equal(patch.body.data.a, '3');
+  const withRv = await api('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'rv-set', resourceVersion: '5' } });
+  assert.equal(withRv.status, 500);
+  assert.match(withRv.body.message, /resourceVersion should not be set on objects to be created/);
+});

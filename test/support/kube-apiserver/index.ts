@@ -40,7 +40,7 @@ export interface KubeApiServerOptions {
   admins?: string[];
   /** Custom authorization decision tried first (true/false decides, undefined defers). */
   authorize?: AuthorizeHook;
-  /** Changes kept for watches from an older resourceVersion (default 1000). */
+  /** Changes kept for watches from an older resourceVersion (default 10 000, all resources together). */
   historySize?: number;
   /** Period of watch BOOKMARK events (default 60 000 ms, like the apiserver's ~1 min). */
   bookmarkIntervalMs?: number;

@@ -87,7 +87,7 @@ export class Registry {
   create(def: ResourceDef, namespace: string | undefined, body: unknown, admit?: AdmitFn): KubeObject {
     const obj = fromWire(def, checkBody(def, body, namespace));
     checkDecoding(def, obj);
-    if (obj.metadata.resourceVersion) throw internalError('resourceVersion should not be set on objects to be created');
+    if (presetVersion(obj.metadata.resourceVersion)) throw internalError('resourceVersion should not be set on objects to be created');
     admitCreate(this.store, def, obj);
     prepareCreate(def, obj);
     admit?.(obj, undefined);
@@ -112,7 +112,7 @@ export class Registry {
       throw notFound(gr(def), name);
     }
     const rv = incoming.metadata.resourceVersion;
-    if (rv && rv !== existing.metadata.resourceVersion) throw conflict(gr(def), name, STALE_OBJECT);
+    if (presetVersion(rv) && rv !== existing.metadata.resourceVersion) throw conflict(gr(def), name, STALE_OBJECT);
     return { object: this.write(def, fromWire(def, incoming), existing, subresource, admit), created: false };
   }
 
@@ -128,7 +128,7 @@ export class Registry {
     if (!isObject(patched) || !isObject(patched.metadata)) throw badRequest('patched object has no metadata');
     const obj = checkBody(def, patched, namespace, name);
     const rv = obj.metadata.resourceVersion;
-    if (rv && rv !== existing.metadata.resourceVersion) throw conflict(gr(def), name, STALE_OBJECT);
+    if (presetVersion(rv) && rv !== existing.metadata.resourceVersion) throw conflict(gr(def), name, STALE_OBJECT);
     return this.write(def, fromWire(def, obj), existing, subresource, admit);
   }
 
@@ -155,6 +155,11 @@ export class Registry {
     }
     return toWire(def, this.store.update(def.storage, obj));
   }
+}
+
+/** A resourceVersion that acts as a precondition: the versioner parses "" and "0" both as 0, "no precondition". */
+function presetVersion(rv: string | undefined): boolean {
+  return rv !== undefined && rv !== '' && rv !== '0';
 }
 
 /** Shape checks every write body gets, with the apiserver's 400 messages. */

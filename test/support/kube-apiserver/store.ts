@@ -17,7 +17,7 @@ export interface Change {
 export type ChangeListener = (change: Change) => void;
 
 export interface StoreOptions {
-  /** Changes kept for watches from an older resourceVersion (default 1000). */
+  /** Changes kept for watches from an older resourceVersion (default 10 000). */
   historySize?: number;
 }
 
@@ -39,7 +39,7 @@ export class Store {
   private compacted = 0;
 
   constructor(options: StoreOptions = {}) {
-    this.historySize = options.historySize ?? 1000;
+    this.historySize = options.historySize ?? 10_000;
   }
 
   /** The current (latest committed) resourceVersion. */
