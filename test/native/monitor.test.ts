@@ -6,11 +6,10 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { NativeRuntime } from '../../workers/executor/native-runtime.ts';
-import { criLogLines, readCriLog } from '../../workers/executor/cri-log.ts';
-import { ensureNativeBuilt, makeScratch, skipUnlessRoot, uniqueId, type Scratch } from './support/bundle.ts';
+import { criLog, ensureNativeBuilt, makeScratch, skipUnlessRoot, uniqueId, type Scratch } from './support/bundle.ts';
 
 const skip = skipUnlessRoot();
-const rfc3339Nano = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
+const rfc3339Nano = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
 
 /** Polls `check` until it returns true (generous deadline; no timing assertions). */
 async function until(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
@@ -42,14 +41,14 @@ describe('burstlet monitor (root)', { skip }, () => {
     const st = await rt.waitForExit(id);
     await rt.delete(id);
     assert.equal(st.exit?.exitCode, 0);
-    const records = await readCriLog(logPath);
-    for (const r of records) assert.match(r.time, rfc3339Nano);
-    assert.deepEqual(criLogLines(records, 'stderr'), ['err-1']);
-    const out = criLogLines(records, 'stdout');
+    const log = criLog(logPath);
+    for (const r of log.records) assert.match(r.ts, rfc3339Nano);
+    assert.deepEqual(log.lines('stderr'), ['err-1']);
+    const out = log.lines('stdout');
     assert.deepEqual([out[0], out[1].length, out[1].replaceAll('x', ''), out[2]], ['out-1', 40000, '', 'tail-no-newline']);
-    const parts = records.filter((r) => r.stream === 'stdout' && r.partial);
+    const parts = log.records.filter((r) => r.stream === 'stdout' && r.tag === 'P');
     assert.equal(parts.length, 2, '40000 bytes = two 16 KiB partial records + the rest');
-    assert.ok(parts.every((p) => p.text.length === 16384));
+    assert.ok(parts.every((p) => p.line.length === 16384));
   });
 
   test('SIGTERM to the monitor is forwarded to the container', async () => {

@@ -4,8 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { join, resolve } from 'node:path';
 import { NativeRuntime } from '../../workers/executor/native-runtime.ts';
-import { criLogLines, readCriLog } from '../../workers/executor/cri-log.ts';
-import { ensureNativeBuilt, makeScratch, skipUnlessRoot, uniqueId, type Scratch } from './support/bundle.ts';
+import { criLog, ensureNativeBuilt, makeScratch, skipUnlessRoot, uniqueId, type Scratch } from './support/bundle.ts';
 
 const skip = skipUnlessRoot();
 const pauseBinary = resolve(import.meta.dirname, '../../native/build/burstlet-pause');
@@ -58,8 +57,8 @@ describe('pod sandbox with burstlet-pause (root)', { skip }, () => {
     await rt.delete(server);
     assert.equal(c.exit?.exitCode, 0);
     assert.equal(s.exit?.exitCode, 0);
-    assert.deepEqual(criLogLines(await readCriLog(serverLog), 'stdout'), ['pod-sandbox', 'hello-from-client']);
-    assert.deepEqual(criLogLines(await readCriLog(clientLog), 'stdout'), ['pod-sandbox']);
+    assert.deepEqual(criLog(serverLog).lines('stdout'), ['pod-sandbox', 'hello-from-client']);
+    assert.deepEqual(criLog(clientLog).lines('stdout'), ['pod-sandbox']);
   });
 
   test('the sandbox keeps running while members come and go, and stops on SIGTERM', async () => {

@@ -38,7 +38,8 @@ int bl_container_kill (const char *root, const char *id, int sig, bool all, stru
 int bl_container_delete (const char *root, const char *id, bool force, struct bl_error *err);
 
 /* Runs `p` inside a running container (its namespaces, cgroup, root); the caller's stdio
-   is the process's stdio.  *code receives the exit code.  */
+   is the process's stdio.  *code receives the exit code.  Installs handlers that forward
+   SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the process while it runs.  */
 int bl_container_exec (const char *root, const char *id, const struct bl_process *p, int *code,
                        struct bl_error *err);
 

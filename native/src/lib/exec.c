@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -75,6 +76,32 @@ fail:
   _exit (127);
 }
 
+static volatile sig_atomic_t exec_child_pid;
+
+/* Passes a signal on to the exec'd process, so killing the CLI stops it.  */
+static void
+forward_signal (int sig)
+{
+  if (exec_child_pid > 0)
+    kill (exec_child_pid, sig);
+}
+
+/* Waits for the exec'd process, forwarding the usual stop signals meanwhile.  */
+static int
+wait_forwarding (pid_t child, int *wstatus)
+{
+  static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+  struct sigaction sa = { .sa_handler = forward_signal };
+  pid_t r;
+  exec_child_pid = child;
+  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+    sigaction (sigs[i], &sa, NULL);
+  do
+    r = waitpid (child, wstatus, 0);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -1 : 0;
+}
+
 int
 bl_container_exec (const char *root, const char *id, const struct bl_process *p, int *code,
                    struct bl_error *err)
@@ -104,9 +131,11 @@ bl_container_exec (const char *root, const char *id, const struct bl_process *p,
     exec_child (&st, spec, p, report[1]);
   close (report[1]);
   bl_spec_free (spec);
-  n = read (report[0], msg, sizeof msg - 1);
+  do
+    n = read (report[0], msg, sizeof msg - 1);
+  while (n < 0 && errno == EINTR);
   close (report[0]);
-  if (waitpid (child, &wstatus, 0) < 0)
+  if (wait_forwarding (child, &wstatus) < 0)
     return bl_fail (err, errno, "waitpid");
   if (n > 0)
     {

@@ -32,17 +32,10 @@ bl_rfc3339_nano (char *out, size_t len)
 {
   struct timespec ts;
   struct tm tm;
-  char frac[16];
-  int n;
   clock_gettime (CLOCK_REALTIME, &ts);
   gmtime_r (&ts.tv_sec, &tm);
-  n = snprintf (frac, sizeof frac, ".%09ld", ts.tv_nsec);
-  while (n > 1 && frac[n - 1] == '0')
-    frac[--n] = '\0';
-  if (n == 1)
-    frac[0] = '\0';
-  snprintf (out, len, "%04d-%02d-%02dT%02d:%02d:%02d%sZ", tm.tm_year + 1900, tm.tm_mon + 1,
-            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  snprintf (out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec);
 }
 
 unsigned long long

@@ -52,7 +52,8 @@ void bl_state_print (FILE *f, const struct bl_state *st);
 /* Start time of a process (field 22 of /proc/<pid>/stat), or 0 if it is gone.  */
 unsigned long long bl_proc_start_time (pid_t pid);
 
-/* RFC 3339 timestamp with nanoseconds, trailing zeros trimmed (Go's RFC3339Nano).  */
+/* RFC 3339 UTC timestamp with all nine fraction digits (as conmon writes CRI logs; Go's
+   RFC3339Nano parser accepts it).  */
 void bl_rfc3339_nano (char *out, size_t len);
 
 /* Removes a directory tree (no symlink following).  */

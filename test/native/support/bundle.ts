@@ -2,9 +2,10 @@
 // config.json equal to `runc spec` output unless options say otherwise, so the same bundle
 // runs under burstlet-runtime, runc and crun.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseCri, type CriLine } from '../../../workers/executor/cri-log-lines.ts';
 
 let applets: string[] | undefined;
 
@@ -128,4 +129,27 @@ export function ensureNativeBuilt(): void {
 export function skipUnlessRoot(): string | false {
   if (process.getuid?.() !== 0) return 'needs root (namespaces, cgroups, mounts)';
   return false;
+}
+
+/** Logical lines of one stream of a CRI log file (P parts joined), plus the raw records. */
+export function criLog(path: string): { records: CriLine[]; lines: (stream: CriLine['stream']) => string[] } {
+  const records = existsSync(path)
+    ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => parseCri(l)!)
+    : [];
+  return {
+    records,
+    lines(stream) {
+      const out: string[] = [];
+      let pending = '';
+      for (const r of records) {
+        if (r.stream !== stream) continue;
+        pending += r.line;
+        if (r.tag === 'F') {
+          out.push(pending);
+          pending = '';
+        }
+      }
+      return out;
+    },
+  };
 }
