@@ -30,7 +30,7 @@ test('restart: provider SIGKILLed mid-churn (50 pods) — nothing enqueued twice
   await waitFor('node registered', async () => env.kube.request('GET', `/api/v1/nodes/${NODE}`), 30_000);
   const queues = new PodQueues(env.redis, env.keys);
   t.after(() => queues.close());
-  const pods = [];
+  const pods: any[] = [];
   for (let i = 0; i < 25; i++) pods.push(await createPod(`churn-${i}`));
   await waitFor('some jobs enqueued, the first two among them', async () => {
     const ids = await queues.jobIds('default');

@@ -71,13 +71,13 @@ export async function publishPodEvent(redis: Redis, keys: Keys, e: Omit<PodEvent
 }
 
 /** Polls `check` until it returns a truthy value (generous default timeout; never a fixed sleep). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000): Promise<Exclude<T, false | undefined | null | '' | 0>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await check();
-      if (v) return v;
+      if (v) return v as Exclude<T, false | undefined | null | '' | 0>;
     } catch (err) {
       last = err;
     }
