@@ -160,3 +160,15 @@ test('removeImage collects blobs and snapshots no other image uses; imageFsInfo 
   assert.ok((await svc.imageFsInfo()).usedBytes < full.usedBytes);
   await svc.removeImage(a); // idempotent
 });
+
+test('mirrors serve before the registry; plain HTTP only where allowed', async () => {
+  // The upstream name does not even resolve: everything must come from the mirror.
+  const mirrored = service({ registry: { allowLoopbackHttp: true, mirrors: { 'upstream.invalid': [proxy.host] } } });
+  const mark = proxy.log.length;
+  assert.match(await mirrored.pullImage('upstream.invalid/busybox-docker:latest'), /^sha256:/);
+  assert.ok(proxy.log.slice(mark).some((l) => l.path.includes('/busybox-docker/manifests/latest')));
+  assert.deepEqual((await mirrored.imageStatus('upstream.invalid/busybox-docker:latest'))?.repoTags, ['upstream.invalid/busybox-docker:latest']);
+  // Without the loopback allowance the client speaks TLS, which this registry does not.
+  await assert.rejects(service({ registry: {} }).pullImage(via('busybox-docker')), (err: unknown) => codeOf(err) === 'IMAGE_PULL_FAILED');
+  assert.match(await service({ registry: { insecure: [proxy.host] } }).pullImage(via('busybox-docker')), /^sha256:/);
+});

@@ -19,7 +19,7 @@ export class TapAbandoned extends Error {
 }
 
 const UNATTACHED_LIMIT = 8 << 20; // bytes buffered before a reader shows up
-const ATTACHED_LIMIT = 4 << 20; // bytes buffered ahead of an attached reader
+const ATTACHED_LIMIT = 1 << 20; // bytes buffered ahead of an attached reader
 
 /** A bounded single-reader queue of chunks. */
 export class ChunkTap implements BlobTap, AsyncIterable<Buffer> {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { BurstletError } from '../../src/errors.ts';
 import { apiHost, isLoopbackHost, type ImageReference } from '../../src/oci-reference.ts';
 import { TransferInterrupted, type BlobSource } from './content-store.ts';
+import { httpGet, type HttpResponse } from './http-get.ts';
 import { MANIFEST_ACCEPT } from './manifest.ts';
 import { parseChallenge, TokenCache, userPass, type AuthConfig, type Challenge } from './registry-auth.ts';
 
@@ -58,17 +59,20 @@ export class RegistryClient {
   async #manifestFrom(endpoint: string, ref: ImageReference, reference: string, auth?: AuthConfig): Promise<FetchedManifest> {
     const res = await this.#request(endpoint, ref, `/manifests/${reference}`, { accept: MANIFEST_ACCEPT }, auth);
     const limit = this.#o.maxManifestBytes ?? 4 << 20;
-    const declared = Number(res.headers.get('content-length') ?? '0');
+    const declared = Number(res.header('content-length') ?? '0');
     const tooBig = () => new BurstletError('IMAGE_TOO_LARGE', `image ${show(ref)}: manifest is larger than the ${limit}-byte limit`, { details: { image: show(ref) } });
     if (declared > limit) {
-      await res.body?.cancel();
+      res.discard();
       throw tooBig();
     }
     const parts: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res.body ?? []) {
+    for await (const chunk of res.body) {
       size += chunk.length;
-      if (size > limit) throw tooBig();
+      if (size > limit) {
+        res.discard();
+        throw tooBig();
+      }
       parts.push(Buffer.from(chunk));
     }
     const bytes = Buffer.concat(parts);
@@ -76,7 +80,7 @@ export class RegistryClient {
     if (reference.startsWith('sha256:') && digest !== reference) {
       throw new BurstletError('IMAGE_DIGEST_MISMATCH', `image ${show(ref)}: manifest hashes to ${digest}, not ${reference}`, { details: { image: show(ref) } });
     }
-    return { bytes, digest, contentType: res.headers.get('content-type') ?? '', endpoint };
+    return { bytes, digest, contentType: res.header('content-type') ?? '', endpoint };
   }
 
   /** A resumable source for one blob, for the content store. */
@@ -85,7 +89,7 @@ export class RegistryClient {
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
         const res = await this.#request(endpoint, ref, `/blobs/${digest}`, headers, auth);
-        const from = res.status === 206 ? rangeStart(res.headers.get('content-range')) : 0;
+        const from = res.status === 206 ? rangeStart(res.header('content-range')) : 0;
         return { offset: from, body: interruptible(res, digest) };
       },
     };
@@ -97,21 +101,21 @@ export class RegistryClient {
   }
 
   /** GET with auth: answers one 401 challenge, then fails clearly (no retry storm). */
-  async #request(endpoint: string, ref: ImageReference, path: string, headers: Record<string, string>, auth?: AuthConfig): Promise<Response> {
+  async #request(endpoint: string, ref: ImageReference, path: string, headers: Record<string, string>, auth?: AuthConfig): Promise<HttpResponse> {
     const url = `${this.#base(endpoint)}/v2/${ref.repository}${path}`;
     const scope = `repository:${ref.repository}:pull`;
     let challenge = this.#challenges.get(endpoint);
     for (let round = 0; ; round++) {
       const authorization = challenge ? await this.#authorization(endpoint, challenge, scope, auth) : undefined;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await fetch(url, { headers: { ...headers, ...(authorization ? { authorization } : {}) }, redirect: 'follow' });
+        res = await httpGet(url, { 'user-agent': 'burstlet', ...headers, ...(authorization ? { authorization } : {}) });
       } catch (err) {
         throw new BurstletError('IMAGE_PULL_FAILED', `registry ${endpoint} unreachable for ${show(ref)}: ${causeText(err)}`, { cause: err, details: { registry: endpoint } });
       }
       if (res.status === 401 && round === 0) {
-        const fresh = parseChallenge(res.headers.get('www-authenticate'));
-        await res.body?.cancel();
+        const fresh = parseChallenge(res.header('www-authenticate') ?? null);
+        res.discard();
         if (fresh) {
           if (challenge) this.#tokens.clear(); // a token we trusted was refused: fetch anew
           challenge = fresh;
@@ -119,7 +123,7 @@ export class RegistryClient {
           continue;
         }
       }
-      if (res.ok) return res;
+      if (res.status >= 200 && res.status < 300) return res;
       throw await failure(res, endpoint, ref, auth);
     }
   }
@@ -140,14 +144,13 @@ function causeText(err: unknown): string {
   return e.cause?.message ? `${e.message} (${e.cause.message})` : e.message;
 }
 
-function rangeStart(header: string | null): number {
+function rangeStart(header: string | undefined): number {
   const m = /^bytes (\d+)-/.exec(header ?? '');
   return m ? Number(m[1]) : 0;
 }
 
 /** The response body as chunks; a broken connection becomes TransferInterrupted. */
-async function* interruptible(res: Response, digest: string): AsyncGenerator<Uint8Array> {
-  if (!res.body) throw new TransferInterrupted(`${digest}: response without body`);
+async function* interruptible(res: HttpResponse, digest: string): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of res.body) yield chunk;
   } catch (err) {
@@ -156,7 +159,7 @@ async function* interruptible(res: Response, digest: string): AsyncGenerator<Uin
 }
 
 /** Maps a registry error response to the catalogue, quoting the registry's own message. */
-async function failure(res: Response, endpoint: string, ref: ImageReference, auth?: AuthConfig): Promise<BurstletError> {
+async function failure(res: HttpResponse, endpoint: string, ref: ImageReference, auth?: AuthConfig): Promise<BurstletError> {
   const text = (await res.text().catch(() => '')).slice(0, 4096);
   let message = `HTTP ${res.status}`;
   try {

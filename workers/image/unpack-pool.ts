@@ -7,7 +7,7 @@ import { TapAbandoned, type ChunkTap } from './blob-tap.ts';
 import type { ApplyOptions, ApplyResult } from './layer-applier.ts';
 import type { FromWorker, ToWorker } from './unpack-worker.ts';
 
-const AHEAD = 4 << 20; // bytes posted to a worker and not yet consumed
+const AHEAD = 1 << 20; // bytes posted to a worker and not yet consumed
 
 interface Task {
   resolve(r: ApplyResult): void;
@@ -62,8 +62,11 @@ export class UnpackPool {
     try {
       for await (const chunk of tap) {
         if (!slot.tasks.has(id)) return tap.cancel();
-        const msg: ToWorker = { type: 'data', id, chunk };
-        slot.worker.postMessage(msg);
+        // A chunk may view a larger pooled buffer, which cloning would copy whole: post an
+        // exact copy instead, transferred rather than cloned.
+        const copy = new Uint8Array(chunk);
+        const msg: ToWorker = { type: 'data', id, chunk: copy };
+        slot.worker.postMessage(msg, [copy.buffer]);
         posted += chunk.length;
         while (posted - task.acked > AHEAD && slot.tasks.has(id)) await new Promise<void>((r) => (task.wakeWriter = r));
       }
@@ -75,7 +78,8 @@ export class UnpackPool {
 
   #slot(): Slot {
     if (this.#slots.length < this.#size) {
-      const worker = new Worker(new URL('./unpack-worker.ts', import.meta.url));
+      // A small young generation: chunk garbage is collected early instead of piling up.
+      const worker = new Worker(new URL('./unpack-worker.ts', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
       const slot: Slot = { worker, tasks: new Map() };
       worker.on('message', (m: FromWorker) => this.#message(slot, m));
       worker.on('error', (err) => this.#fail(slot, err));
