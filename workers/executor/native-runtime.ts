@@ -4,7 +4,7 @@
 // burstlet-runtime's monitor records exit status (exit code, signal, OOM) and writes the
 // container's output as a CRI log; runc and crun have no monitor of their own, so with them
 // `exit` is unknown and the log file receives raw stdout/stderr (a conmon would be needed).
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,16 +132,19 @@ export class NativeRuntime {
   }
 
   /** Runs `args` inside the running container and collects its output. */
-  async exec(
-    id: string,
-    args: string[],
-    opts: { env?: string[]; cwd?: string; user?: string } = {},
-  ): Promise<ExecResult> {
-    const flags: string[] = [];
-    for (const e of opts.env ?? []) flags.push('--env', e);
-    if (opts.cwd) flags.push('--cwd', opts.cwd);
-    if (opts.user) flags.push('--user', opts.user);
-    return await this.execFile(['exec', ...flags, id, ...args]);
+  async exec(id: string, args: string[], opts: ExecFlags = {}): Promise<ExecResult> {
+    return await this.execFile(['exec', ...execFlags(opts), id, ...args]);
+  }
+
+  /**
+   * Starts `args` in the running container with piped stdio and returns the runtime's
+   * process: signals sent to it reach the exec'd process (burstlet-runtime and runc
+   * forward them); its exit code is the process's (127 + message on stderr if it could
+   * not be started).
+   */
+  spawnExec(id: string, args: string[], opts: ExecFlags = {}): ChildProcess {
+    const [file, argv] = this.argv(['exec', ...execFlags(opts), id, ...args]);
+    return spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   }
 
   /**
@@ -214,6 +217,21 @@ export class NativeRuntime {
       });
     });
   }
+}
+
+/** Options of `exec`: extra env entries, working directory, "uid[:gid]". */
+export interface ExecFlags {
+  env?: string[];
+  cwd?: string;
+  user?: string;
+}
+
+function execFlags(opts: ExecFlags): string[] {
+  const flags: string[] = [];
+  for (const e of opts.env ?? []) flags.push('--env', e);
+  if (opts.cwd) flags.push('--cwd', opts.cwd);
+  if (opts.user) flags.push('--user', opts.user);
+  return flags;
 }
 
 /** True on hosts with cgroup v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified. */

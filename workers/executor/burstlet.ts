@@ -1,0 +1,183 @@
+/**
+ * burstlet's native executor as an Executor (see executor.ts for the contract): drives
+ * native/build/burstlet-runtime, whose own monitor writes the CRI log and the exit record
+ * and outlives the worker.
+ *
+ * Like the runc/crun executors, `create` only registers the bundle and `start` runs the
+ * runtime's create + start, so a bad command ends as a stopped container with
+ * `startError` (burstlet-runtime refuses it at create, as runc does) instead of an error.
+ *
+ * Layout under `root`: `meta/<id>.json` (bundle, logPath, startedAt, startError) written
+ * here, `state/` the runtime's --root.
+ */
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { join } from 'node:path';
+import { BurstletError } from '../../src/errors.ts';
+import type { CreateOptions, ExecOptions, ExecProcess, Executor, ExecutorState } from './executor.ts';
+import { NativeRuntime } from './native-runtime.ts';
+
+interface Meta {
+  id: string;
+  bundle: string;
+  logPath: string;
+  startedAt?: number;
+  startError?: string;
+  failedAt?: number;
+}
+
+/** Exit code reported when the process could not be started (as the OCI CLI executors do). */
+const START_ERROR_EXIT = 128;
+const POLL_MS = 20;
+
+export function burstletExecutor(root: string, binary?: string): Executor {
+  return new BurstletExecutor(root, binary);
+}
+
+export class BurstletExecutor implements Executor {
+  readonly name = 'burstlet' as const;
+  private readonly rt: NativeRuntime;
+  private readonly metaDir: string;
+
+  constructor(root: string, binary?: string) {
+    this.rt = new NativeRuntime({ runtime: 'burstlet', root: join(root, 'state'), binary });
+    this.metaDir = join(root, 'meta');
+  }
+
+  async create(id: string, bundle: string, options: CreateOptions): Promise<void> {
+    await mkdir(this.metaDir, { recursive: true });
+    const meta: Meta = { id, bundle, logPath: options.logPath };
+    try {
+      await writeFile(this.metaPath(id), JSON.stringify(meta), { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new BurstletError('CONFLICT', `container ${id} already exists`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    const meta = await this.meta(id);
+    if (!meta) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
+    if (meta.startedAt !== undefined || meta.startError !== undefined) return;
+    const startedAt = Date.now();
+    try {
+      await this.rt.create(id, meta.bundle, { logPath: meta.logPath });
+      await this.rt.start(id);
+    } catch (err) {
+      if (!(err instanceof BurstletError) || !isProcessProblem(err.message)) throw err;
+      await this.rt.delete(id, { force: true }).catch(() => {});
+      await this.saveMeta({ ...meta, startError: err.message.replace(/^burstlet-runtime: /, ''), failedAt: Date.now() });
+      return;
+    }
+    await this.saveMeta({ ...meta, startedAt });
+  }
+
+  async state(id: string): Promise<ExecutorState | undefined> {
+    const meta = await this.meta(id);
+    if (!meta) return undefined;
+    const base = { id, bundle: meta.bundle };
+    if (meta.startError !== undefined) {
+      return { ...base, status: 'stopped', exitCode: START_ERROR_EXIT, startError: meta.startError,
+        startedAt: meta.failedAt, finishedAt: meta.failedAt };
+    }
+    if (meta.startedAt === undefined) return { ...base, status: 'created' };
+    let st;
+    try {
+      st = await this.rt.state(id);
+    } catch (err) {
+      if (err instanceof BurstletError && err.code === 'NOT_FOUND') return { ...base, status: 'stopped', startedAt: meta.startedAt };
+      throw err;
+    }
+    const state: ExecutorState = { ...base, status: st.status === 'stopped' ? 'stopped' : st.status === 'created' ? 'created' : 'running',
+      startedAt: meta.startedAt };
+    if (st.pid > 0) state.pid = st.pid;
+    if (st.exit) {
+      state.exitCode = st.exit.exitCode;
+      if (st.exit.signal) state.signal = st.exit.signal;
+      state.oomKilled = st.exit.oomKilled;
+      state.finishedAt = Math.max(Date.parse(st.exit.finishedAt), meta.startedAt);
+    }
+    return state;
+  }
+
+  async wait(id: string): Promise<ExecutorState> {
+    for (;;) {
+      const st = await this.state(id);
+      if (!st) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
+      if (st.status === 'stopped') return st;
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  async kill(id: string, signal: NodeJS.Signals): Promise<void> {
+    const st = await this.state(id);
+    if (!st || st.status !== 'running') return;
+    try {
+      await this.rt.kill(id, signal);
+    } catch (err) {
+      if ((await this.state(id))?.status === 'running') throw err; // else it just exited
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    const meta = await this.meta(id);
+    if (!meta) return;
+    if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true });
+    await rm(this.metaPath(id), { force: true });
+  }
+
+  async exec(id: string, args: string[], options: ExecOptions = {}): Promise<ExecProcess> {
+    const st = await this.state(id);
+    if (st?.status !== 'running') throw new BurstletError('CONFLICT', `container ${id} is not running`);
+    const child = this.rt.spawnExec(id, args, {
+      env: options.env, cwd: options.cwd, user: options.user && `${options.user.uid}:${options.user.gid}`,
+    });
+    const exited = new Promise<number>((resolve) => {
+      child.once('error', () => resolve(127));
+      child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
+    });
+    return {
+      stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, exited,
+      kill: (signal = 'SIGTERM') => void child.kill(signal),
+    };
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.metaDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+    } catch {
+      return [];
+    }
+  }
+
+  private metaPath(id: string): string {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) throw new BurstletError('INVALID_INPUT', `invalid container id ${JSON.stringify(id)}`);
+    return join(this.metaDir, `${id}.json`);
+  }
+
+  private async meta(id: string): Promise<Meta | undefined> {
+    try {
+      return JSON.parse(await readFile(this.metaPath(id), 'utf8')) as Meta;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  private async saveMeta(meta: Meta): Promise<void> {
+    const tmp = `${this.metaPath(meta.id)}.tmp`;
+    await writeFile(tmp, JSON.stringify(meta));
+    await rename(tmp, this.metaPath(meta.id));
+  }
+}
+
+/** Create failures caused by the process spec rather than the host: they end as startError. */
+function isProcessProblem(message: string): boolean {
+  return /exec `|executable file not found|chdir to process\.cwd/.test(message);
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return (constants.signals as Record<string, number>)[sig] ?? 0;
+}
