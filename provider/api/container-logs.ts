@@ -15,10 +15,17 @@ import { containerDone, containerStatus, requireContainer, requirePod } from './
 /** Name of the Redis connections log follows block on (visible in CLIENT LIST). */
 export const FOLLOW_CONNECTION = 'burstlet-kubelet-logs-follow';
 
+const CLOSING = Symbol('server closing');
+
 type Params = { namespace: string; pod: string; container: string };
 type Deps = Required<Pick<KubeletApiDeps, 'pods' | 'redis' | 'keys' | 'log' | 'blockMs'>>;
 
 export function containerLogsRoute(app: FastifyInstance, deps: Deps): void {
+  // Open streams end when the server closes; otherwise a follow would hold close() open.
+  const open = new Set<AbortController>();
+  app.addHook('preClose', async () => {
+    for (const stream of open) stream.abort(CLOSING);
+  });
   app.get<{ Params: Params; Querystring: Record<string, string | string[]> }>('/containerLogs/:namespace/:pod/:container', async (request, reply) => {
     const { namespace, pod: name, container } = request.params;
     const options = parseLogOptions(request.query, Date.now());
@@ -37,20 +44,27 @@ export function containerLogsRoute(app: FastifyInstance, deps: Deps): void {
       attempt: options.previous ? (a) => a === restarts - 1 : (a) => a >= restarts,
       sinceMs: options.sinceMs,
     };
-    return streamLogs(request, reply, deps, ctx, options, request.params);
+    return streamLogs(request, reply, { ...deps, open }, ctx, options, request.params);
   });
 }
 
-function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps, ctx: LogStreamContext, options: LogOptions, at: Params): FastifyReply {
+function streamLogs(request: FastifyRequest, reply: FastifyReply, deps: Deps & { open: Set<AbortController> }, ctx: LogStreamContext, options: LogOptions, at: Params): FastifyReply {
   // The response closes when it ended or when the client went away; either way, stop.
   const client = new AbortController();
   reply.raw.once('close', () => client.abort());
+  deps.open.add(client);
+  client.signal.addEventListener('abort', () => deps.open.delete(client), { once: true });
   const body = new LogBody({ timestamps: options.timestamps, limitBytes: options.limitBytes, signal: client.signal });
   void pump(deps, ctx, options, at, body.emit, client.signal)
     .catch((err) => {
       if (!client.signal.aborted) request.log.warn({ err, pod: `${at.namespace}/${at.pod}`, container: at.container }, 'log stream ended with an error');
     })
-    .finally(() => body.end());
+    .finally(() => {
+      body.end();
+      // Ended by close(): drop the keep-alive socket too, or the server waits for its timeout.
+      const socket = reply.raw.socket;
+      if (client.signal.reason === CLOSING) reply.raw.once('finish', () => socket?.end());
+    });
   return reply.type('text/plain; charset=utf-8').send(body.stream);
 }
 

@@ -156,3 +156,16 @@ test('follow ends and frees its Redis connection when the client goes away (real
   abort.abort();
   await eventually(async () => (await followers()).open === 0, 'the follow connection to close');
 });
+
+test('closing the API ends open follows instead of waiting for their containers (real redis)', async (t) => {
+  const { app, keys } = setup(t);
+  await writeLogs(redis, keys, 'uid-web', 'main', [{ line: 'hello' }]);
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const res = await fetch(`${address}${logs('follow=true')}`);
+  const body = res.text();
+  await eventually(async () => (await followers()).blocked > 0, 'the follow to block in redis');
+  const closed = app.close().then(() => 'closed');
+  assert.equal(await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open after 20 s'), 20_000).unref())]), 'closed');
+  assert.equal(await body, 'hello\n');
+  await eventually(async () => (await followers()).open === 0, 'the follow connection to close');
+});

@@ -176,3 +176,14 @@ test('a WebSocket to a pod without a worker is refused at the handshake (real re
   const c = connect(`${base}${path('command=ls&stdout=1', 'queued')}`, ['v5.channel.k8s.io']);
   await assert.rejects(c.opened);
 });
+
+test('closing the API ends open exec sessions and tells the worker stdin is closed (real redis)', async (t) => {
+  const { ws: base, worker, app } = await setup(t);
+  const c = connect(`${base}${path('command=sleep&stdin=1&stdout=1')}`, ['v5.channel.k8s.io']);
+  await c.opened;
+  await eventually(() => worker.control.length === 1, 'the exec control message');
+  const closed = app.close().then(() => 'closed');
+  assert.equal(await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open after 20 s'), 20_000).unref())]), 'closed');
+  await c.closed;
+  await eventually(() => [...worker.inputs.values()][0]?.some((i) => i.close === true) ?? false, 'stdin close');
+});
