@@ -1,7 +1,7 @@
 // kubectl (when installed) against the test API server over TLS: discovery, Table printing,
 // describe, delete. kubectl sends bearer tokens only over HTTPS, hence tls: true.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,24 @@ test('kubectl describe pod and kubectl delete (graceful: Terminating)', { skip }
   assert.match(await kubectl('get', 'pod', 'web'), /web\s+1\/1\s+Terminating/);
   const json = JSON.parse(await kubectl('get', 'pod', 'web', '-o', 'json'));
   assert.equal(json.metadata.deletionGracePeriodSeconds, 30);
+});
+
+test('kubectl get -w prints watch events as table rows', { skip }, async () => {
+  await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'watched' }, spec: { nodeName: 'vk-1', containers: [{ name: 'c', image: 'busybox:1.36' }] } } });
+  const child = spawn('kubectl', ['--kubeconfig', s.kubeconfigPath, 'get', 'pod', 'watched', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  const until = async (re: RegExp) => {
+    for (let i = 0; i < 600 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, re);
+  };
+  try {
+    await until(/watched\s+0\/1\s+Pending/);
+    await core.deleteNamespacedPod({ namespace: 'default', name: 'watched' });
+    await until(/watched\s+0\/1\s+Terminating/);
+  } finally {
+    child.kill();
+  }
 });
 
 test('kubectl with a token over plain HTTP would be anonymous, so the default server is HTTP-only for client-node', { skip }, async () => {

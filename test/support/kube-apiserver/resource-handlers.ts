@@ -149,10 +149,14 @@ function startWatch(ctx: ServerContext, r: ResourceRequest, res: ServerResponse)
   const { def, info, url } = r;
   const p = url.searchParams;
   const timeout = intParam(url, 'timeoutSeconds');
+  // kubectl get -w asks for Tables: each event then carries a one-row Table.
+  const present = wantsTable(r.accept)
+    ? (obj: KubeObject) => toTable(def, [toWire(def, obj)], { resourceVersion: obj.metadata.resourceVersion }) as unknown as KubeObject
+    : (obj: KubeObject) => toWire(def, obj);
   serveWatch(ctx.store, {
     storage: def.storage, namespace: namespaceOf(r), name: info.name || undefined,
     matches: compileSelector(def, p.get('labelSelector'), p.get('fieldSelector')),
-    present: (obj) => toWire(def, obj), resourceVersion: p.get('resourceVersion') ?? undefined,
+    present, resourceVersion: p.get('resourceVersion') ?? undefined,
     allowBookmarks: p.get('allowWatchBookmarks') === 'true', timeoutSeconds: timeout && timeout > 0 ? timeout : undefined,
     bookmarkIntervalMs: ctx.bookmarkIntervalMs, apiVersion: apiVersionOf(def), kind: def.kind,
   }, res, ctx.watchClosers);
