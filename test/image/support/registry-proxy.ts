@@ -53,7 +53,9 @@ export async function startRegistryProxy(upstream: string): Promise<RegistryProx
         if (active?.kind === 'cut' && entry.bytes + data.length >= active.at) {
           const keep = data.subarray(0, active.at - entry.bytes);
           entry.bytes += keep.length;
-          res.write(keep, () => res.socket?.destroy());
+          // Give the client time to take the bytes before the connection dies, so the cut
+          // is where the test put it and not lost in the client's buffers.
+          res.write(keep, () => setTimeout(() => res.socket?.destroy(), 300));
           upRes.destroy();
           return;
         }
