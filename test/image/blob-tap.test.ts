@@ -30,3 +30,11 @@ test('abandoning fails the reader with TapAbandoned; without a reader the tap gi
   assert.equal(lonely.abandoned, true);
   await assert.rejects(drain(lonely), TapAbandoned);
 });
+
+test('a tap that ended whole is not spoiled by a late abandon', async () => {
+  const tap = new ChunkTap();
+  await tap.write(Buffer.from('whole'));
+  tap.end();
+  tap.abandon('download finished');
+  assert.equal((await drain(tap)).toString(), 'whole');
+});

@@ -54,7 +54,7 @@ export class ChunkTap implements BlobTap, AsyncIterable<Buffer> {
   }
 
   abandon(why: string): void {
-    if (this.#abandoned !== undefined) return;
+    if (this.#abandoned !== undefined || this.#ended) return; // a verified, complete stream stays whole
     this.#abandoned = why;
     this.#chunks = [];
     this.#bytes = 0;
