@@ -111,4 +111,14 @@ describe('seccomp default profile (root)', { skip }, () => {
       assert.equal(r.stdout, seccomp ? 'Seccomp:\t2\nmount=denied\n' : 'Seccomp:\t0\nmount=ok\n');
     });
   }
+
+  test('a linux.seccomp profile in the spec gets the default profile, never no filter', async () => {
+    const id = uniqueId('sec');
+    const bundle = scratch.bundle(id, { args: ['sh', '-c', script], capabilities: ['CAP_SYS_ADMIN'] });
+    const cfg = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    cfg.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [] };
+    scratch.writeConfig(bundle, cfg);
+    const r = await rt.run(id, bundle);
+    assert.equal(r.stdout, 'Seccomp:\t2\nmount=denied\n', r.stderr);
+  });
 });

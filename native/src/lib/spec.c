@@ -155,6 +155,9 @@ parse_linux (const struct bl_json *root, struct bl_spec *s, struct bl_error *err
   s->resources.cpu_quota = s->resources.pids_limit = -1;
   if (lx == NULL)
     return 0;
+  /* A profile in the spec is not interpreted; asking for one gets the built-in default
+     rather than silently no filter.  */
+  s->seccomp_default = bl_json_get (lx, "seccomp") != NULL;
   return (parse_namespaces (lx, s, err) < 0
           || bl_field_strv (lx, "linux", "maskedPaths", false, &s->masked_paths, &s->n_masked,
                             err)
@@ -203,7 +206,7 @@ parse_annotations (const struct bl_json *doc, struct bl_spec *s, struct bl_error
   sec = bl_json_get (ann, "run.burstlet.seccomp");
   if (sec && (sec->type != BL_JSON_STRING || strcmp (sec->str, "default") != 0))
     return bl_fail (err, 0, "annotations.run.burstlet.seccomp: only \"default\" is supported");
-  s->seccomp_default = sec != NULL;
+  s->seccomp_default |= sec != NULL;
   return 0;
 }
 

@@ -97,7 +97,7 @@ struct bl_spec
   char *cgroups_path;
   char *rootfs_propagation;
   struct bl_resources resources;
-  bool seccomp_default; /* annotation run.burstlet.seccomp=default */
+  bool seccomp_default; /* linux.seccomp present, or annotation run.burstlet.seccomp=default */
   struct bl_json *json; /* the parsed document, owned */
 };
 
