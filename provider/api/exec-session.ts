@@ -43,12 +43,46 @@ export interface ExecSessionOptions {
  */
 export async function runExecSession(socket: ChannelSocket, o: ExecSessionOptions): Promise<void> {
   const sessionId = o.start.sessionId;
-  const input = o.keys.execInput(sessionId);
-  let inputs: Promise<unknown> = Promise.resolve();
+  const input = forwardInput(socket, o);
+  const blocking = o.redis.duplicate();
+  let clientGone = false;
+  socket.once('close', () => {
+    clientGone = true;
+    input.closeStdin();
+    blocking.disconnect();
+  });
+  const write = (channel: number, data: Buffer) => {
+    if (socket.readyState === socket.OPEN) socket.send(o.codec.encode(channel, data));
+  };
+  // The kubelet's "connection established" signal: an empty frame on the lowest writable channel.
+  write(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, Buffer.alloc(0));
+  try {
+    await publish(o.redis, o.keys.control(o.workerId), o.start);
+    const status = await pumpOutput(o, blocking, write, () => clientGone);
+    const payload = status && statusPayload(o.codec, status);
+    if (payload) write(ERROR, payload);
+  } catch (err) {
+    if (!clientGone) {
+      o.log.warn({ err, sessionId }, 'exec session failed');
+      const payload = statusPayload(o.codec, failureStatus(`exec session failed: ${(err as Error).message}`));
+      if (payload) write(ERROR, payload);
+    }
+  } finally {
+    blocking.disconnect();
+    if (socket.readyState === socket.OPEN) socket.close(1000);
+    await input.settled();
+    // The worker is done with both streams once it wrote exit (or the client left).
+    await o.redis.del(o.keys.execInput(sessionId), o.keys.execOutput(sessionId)).catch(() => undefined);
+  }
+}
+
+// Client frames → exec-input records, chained so the worker sees them in the order sent.
+function forwardInput(socket: ChannelSocket, o: ExecSessionOptions): { closeStdin(): void; settled(): Promise<unknown> } {
+  const sessionId = o.start.sessionId;
+  let chain: Promise<unknown> = Promise.resolve();
   let stdinClosed = false;
-  // Inputs are chained so the worker sees them in the order the client sent them.
   const send = (record: Record<string, unknown>) => {
-    inputs = inputs.then(() => publish(o.redis, input, { kind: 'exec-input', sessionId, ...record })).catch((err) => o.log.warn({ err, sessionId }, 'exec input lost'));
+    chain = chain.then(() => publish(o.redis, o.keys.execInput(sessionId), { kind: 'exec-input', sessionId, ...record })).catch((err) => o.log.warn({ err, sessionId }, 'exec input lost'));
   };
   const closeStdin = () => {
     if (stdinClosed || !o.start.stdin) return;
@@ -64,38 +98,7 @@ export async function runExecSession(socket: ChannelSocket, o: ExecSessionOption
       if (size) send({ resize: size });
     } else if (frame.channel === CLOSE && o.codec.closeSignal && frame.data[0] === STDIN) closeStdin();
   });
-  const blocking = o.redis.duplicate();
-  let clientGone = false;
-  socket.once('close', () => {
-    clientGone = true;
-    closeStdin();
-    blocking.disconnect();
-  });
-  const write = (channel: number, data: Buffer) => {
-    if (socket.readyState === socket.OPEN) socket.send(o.codec.encode(channel, data));
-  };
-  // The kubelet's "connection established" signal: an empty frame on the lowest writable channel.
-  write(o.stdout ? STDOUT : o.stderr ? STDERR : ERROR, Buffer.alloc(0));
-  try {
-    await publish(o.redis, o.keys.control(o.workerId), o.start);
-    const status = await pumpOutput(o, blocking, write, () => clientGone);
-    if (status) {
-      const payload = statusPayload(o.codec, status);
-      if (payload) write(ERROR, payload);
-    }
-  } catch (err) {
-    if (!clientGone) {
-      o.log.warn({ err, sessionId }, 'exec session failed');
-      const payload = statusPayload(o.codec, failureStatus(`exec session failed: ${(err as Error).message}`));
-      if (payload) write(ERROR, payload);
-    }
-  } finally {
-    blocking.disconnect();
-    if (socket.readyState === socket.OPEN) socket.close(1000);
-    await inputs;
-    // The worker is done with both streams once it wrote exit (or the client left).
-    await o.redis.del(input, o.keys.execOutput(sessionId)).catch(() => undefined);
-  }
+  return { closeStdin, settled: () => chain };
 }
 
 // Forwards output records until exit/error; returns the final status (undefined if the client left).
