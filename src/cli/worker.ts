@@ -1,12 +1,41 @@
-// `burstlet worker`.
+// `burstlet worker`: a worker host (workers/host/host.ts) serving one pool until SIGTERM/SIGINT.
+import { WorkerHost } from '../../workers/host/host.ts';
+import { hostOptionsFromSettings } from '../../workers/host/options.ts';
+import { runUntilSignal } from '../../workers/host/signals.ts';
+import { stableWorkerId } from '../../workers/host/worker-id.ts';
+import type { PodRunner } from '../../workers/pod-runner.ts';
 import { workerSpec } from '../config/commands.ts';
+import type { Values } from '../config/load.ts';
+import { createLogger, type Logger } from '../log.ts';
 import type { Command } from './commands.ts';
+
+type WorkerValues = Values<typeof workerSpec>;
 
 export const worker: Command = {
   summary: 'run a worker host: claim pod jobs from the queue of a pool and run them',
   spec: workerSpec,
-  async run() {
-    process.stderr.write('burstlet worker: not built yet (see the issues); --help lists its flags\n');
-    return 1;
+  async run(raw) {
+    const v = raw as WorkerValues;
+    if (!v.redis) {
+      process.stderr.write('burstlet worker: --redis URL is required\n');
+      return 2;
+    }
+    const log = createLogger({ level: v.logLevel, format: v.logFormat, name: 'burstlet-worker' });
+    const runner = await podRunner(v, log);
+    if (!runner) {
+      process.stderr.write(`burstlet worker: no pod runtime for --runtime ${v.runtime} is built yet (workers/runtime); nothing could run pods\n`);
+      return 1;
+    }
+    const workerId = stableWorkerId(v.stateDir, v.workerId);
+    const host = await WorkerHost.start(hostOptionsFromSettings({ ...v, redis: v.redis }, workerId), runner, log);
+    return runUntilSignal(host, log);
   },
 };
+
+/**
+ * The pod runtime behind the host. The runtime (workers/runtime, issue 5 part 2) is not in
+ * the tree yet; until it is, the worker refuses to start rather than claim pods it cannot run.
+ */
+async function podRunner(_v: WorkerValues, _log: Logger): Promise<PodRunner | undefined> {
+  return undefined;
+}

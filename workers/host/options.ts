@@ -60,3 +60,30 @@ export function hostOptions(given: Partial<HostOptions> & Pick<HostOptions, 'red
   if (merged.lockDurationMs < 300) throw new Error('lockDurationMs must be at least 300');
   return merged;
 }
+
+/** The `burstlet worker` settings the host reads (src/config/commands.ts workerSpec). */
+export interface WorkerSettings {
+  redis?: string;
+  keyPrefix: string;
+  pool: string;
+  workerId?: string;
+  runtime: string;
+  stateDir: string;
+  cpu?: number;
+  memory?: number;
+  maxPods: number;
+  labels: Record<string, string>;
+  heartbeatInterval: number;
+  shutdown: ShutdownMode;
+}
+
+/** Maps CLI/env/config-file settings onto host options; `workerId` is already resolved. */
+export function hostOptionsFromSettings(v: WorkerSettings & { redis: string }, workerId: string): HostOptions {
+  const allocatable: Partial<Capacity> = { pods: v.maxPods };
+  if (v.cpu !== undefined) allocatable.cpuMillis = v.cpu;
+  if (v.memory !== undefined) allocatable.memoryBytes = v.memory;
+  return hostOptions({
+    redisUrl: v.redis, keyPrefix: v.keyPrefix, pool: v.pool, workerId, stateDir: v.stateDir, labels: v.labels,
+    allocatable, runtime: v.runtime, heartbeatIntervalMs: v.heartbeatInterval, shutdown: v.shutdown,
+  });
+}
