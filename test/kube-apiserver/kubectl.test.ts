@@ -2,7 +2,7 @@
 // describe, delete. kubectl sends bearer tokens only over HTTPS, hence tls: true.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,7 +16,9 @@ const skip = hasKubectl ? false : 'kubectl is not installed';
 
 let s: KubeApiServer;
 let core: CoreV1Api;
-const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', s.kubeconfigPath, ...args], { timeout: 30_000 })).stdout;
+// kubectl's discovery cache goes to a temp dir, not ~/.kube.
+const cacheDir = await mkdtemp(join(tmpdir(), 'burstlet-kubectl-cache-'));
+const kubectl = async (...args: string[]) => (await run('kubectl', ['--kubeconfig', s.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 })).stdout;
 
 before(async () => {
   s = await startKubeApiServer({ tls: true });
@@ -32,7 +34,10 @@ before(async () => {
     phase: 'Running', podIP: '10.9.8.7', containerStatuses: [{ name: 'c', ready: true, restartCount: 2, image: 'busybox:1.36', imageID: '', state: { running: { startedAt: '2025-01-01T00:00:00Z' } } }],
   } }] });
 });
-after(() => s?.stop());
+after(async () => {
+  await s?.stop();
+  await rm(cacheDir, { recursive: true, force: true });
+});
 
 test('client-node verifies the TLS server through certificate-authority-data', async () => {
   assert.match(s.url, /^https:/);
@@ -66,7 +71,7 @@ test('kubectl describe pod and kubectl delete (graceful: Terminating)', { skip }
 
 test('kubectl get -w prints watch events as table rows', { skip }, async () => {
   await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'watched' }, spec: { nodeName: 'vk-1', containers: [{ name: 'c', image: 'busybox:1.36' }] } } });
-  const child = spawn('kubectl', ['--kubeconfig', s.kubeconfigPath, 'get', 'pod', 'watched', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('kubectl', ['--kubeconfig', s.kubeconfigPath, '--cache-dir', cacheDir, 'get', 'pod', 'watched', '-w'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   const until = async (re: RegExp) => {
@@ -85,9 +90,9 @@ test('kubectl get -w prints watch events as table rows', { skip }, async () => {
 test('kubectl with a token over plain HTTP would be anonymous, so the default server is HTTP-only for client-node', { skip }, async () => {
   const plain = await startKubeApiServer();
   try {
-    const path = join(tmpdir(), `burstlet-kubectl-${process.pid}-${Date.now()}.yaml`);
+    const path = join(cacheDir, 'plain.kubeconfig');
     await writeFile(path, plain.kubeconfig);
-    const out = await run('kubectl', ['--kubeconfig', path, 'get', 'nodes'], { timeout: 30_000 }).then((r) => r.stdout, (e) => String(e.stderr));
+    const out = await run('kubectl', ['--kubeconfig', path, '--cache-dir', cacheDir, 'get', 'nodes'], { timeout: 30_000 }).then((r) => r.stdout, (e) => String(e.stderr));
     assert.match(out, /Forbidden|forbidden/, 'kubectl sent no token over http');
   } finally {
     await plain.stop();

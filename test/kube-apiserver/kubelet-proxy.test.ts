@@ -110,7 +110,7 @@ test('nodes/{name}/proxy/... passes method, path, query and body through', async
 });
 
 test('kubectl logs --tail goes through the API server to the kubelet', { skip: hasKubectl ? false : 'kubectl is not installed' }, async () => {
-  const out = await run('kubectl', ['--kubeconfig', s.kubeconfigPath, 'logs', 'single', '--tail=5'], { timeout: 30_000 });
+  const out = await run('kubectl', ['--kubeconfig', s.kubeconfigPath, '--cache-dir', join(dir, 'kubectl-cache'), 'logs', 'single', '--tail=5'], { timeout: 30_000 });
   assert.equal(out.stdout, 'hello from the kubelet\n');
   assert.match(seen.at(-1)!.url, /^\/containerLogs\/default\/single\/main\?tailLines=5/);
 });
