@@ -176,6 +176,53 @@ await_ready (int sync_fd, pid_t child, struct bl_error *err)
   return bl_fail (err, n < 0 ? errno : 0, "container init died before it was ready");
 }
 
+/* Opens the CRI log and the container's stdout/stderr pipes (when logging).  */
+static int
+open_output (const struct bl_create_opts *o, struct bl_monitor *m, int out[2], int errp[2],
+             struct bl_error *err)
+{
+  if (o->log_path == NULL)
+    return 0;
+  m->log_fd = open (o->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (m->log_fd < 0)
+    return bl_fail (err, errno, "open log `%s`", o->log_path);
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
+    return bl_fail (err, errno, "pipe");
+  return 0;
+}
+
+/* Monitor side after the clone: keep the read ends, place the init in its cgroup (v1),
+   let it go and wait for "ready".  */
+static int
+after_clone (struct prepared *p, struct bl_init_ctx *ctx, int sync_fd, int out[2], int errp[2],
+             bool in_cgroup, struct bl_monitor *m, struct bl_error *err)
+{
+  int r;
+  close (ctx->sync_fd);
+  for (int i = 0; ctx->joined_fds[i] >= 0; i++)
+    close (ctx->joined_fds[i]);
+  if (out[1] >= 0)
+    {
+      close (out[1]);
+      close (errp[1]);
+      fcntl (out[0], F_SETFL, O_NONBLOCK);
+      fcntl (errp[0], F_SETFL, O_NONBLOCK);
+    }
+  m->out_fd = out[0];
+  m->err_fd = errp[0];
+  if (!in_cgroup && p->cg->enter (p->cgpath, m->child, err) < 0)
+    {
+      kill (m->child, SIGKILL);
+      waitpid (m->child, NULL, 0);
+      return close (sync_fd), -1;
+    }
+  if (send (sync_fd, "g", 1, MSG_NOSIGNAL) != 1)
+    return close (sync_fd), bl_fail (err, errno, "sync with container init");
+  r = await_ready (sync_fd, m->child, err);
+  close (sync_fd);
+  return r;
+}
+
 /* Clones the init and waits until it is ready.  The caller becomes its monitor.  */
 static int
 spawn (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct bl_monitor *m,
@@ -188,16 +235,8 @@ spawn (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct b
   struct clone_args args = { .exit_signal = SIGCHLD };
 
   ctx.new_cgroupns = bl_spec_has_namespace (p->spec, CLONE_NEWCGROUP, NULL);
-  if (open_joined (p->spec, &ctx, err) < 0)
+  if (open_joined (p->spec, &ctx, err) < 0 || open_output (o, m, out, errp, err) < 0)
     return -1;
-  if (o->log_path)
-    {
-      m->log_fd = open (o->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-      if (m->log_fd < 0)
-        return bl_fail (err, errno, "open log `%s`", o->log_path);
-      if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (errp, O_CLOEXEC) < 0)
-        return bl_fail (err, errno, "pipe");
-    }
   if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
     return bl_fail (err, errno, "socketpair");
   bl_monitor_sigset (&set);
@@ -217,29 +256,7 @@ spawn (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct b
       close (sv[0]);
       child_main (&ctx, out, errp, &old);
     }
-  close (sv[1]);
-  for (int i = 0; ctx.joined_fds[i] >= 0; i++)
-    close (ctx.joined_fds[i]);
-  if (out[1] >= 0)
-    {
-      close (out[1]);
-      close (errp[1]);
-      fcntl (out[0], F_SETFL, O_NONBLOCK);
-      fcntl (errp[0], F_SETFL, O_NONBLOCK);
-    }
-  m->out_fd = out[0];
-  m->err_fd = errp[0];
-  if (cgfd < 0 && p->cg->enter (p->cgpath, m->child, err) < 0)
-    {
-      kill (m->child, SIGKILL);
-      waitpid (m->child, NULL, 0);
-      return close (sv[0]), -1;
-    }
-  if (send (sv[0], "g", 1, MSG_NOSIGNAL) != 1)
-    return close (sv[0]), bl_fail (err, errno, "sync with container init");
-  int r = await_ready (sv[0], m->child, err);
-  close (sv[0]);
-  return r;
+  return after_clone (p, &ctx, sv[0], out, errp, cgfd >= 0, m, err);
 }
 
 /* Fills and writes state.json once the init is ready.  */
