@@ -1,9 +1,9 @@
 /**
  * The one place where errors become HTTP answers: a BurstletError's code gives the HTTP status
- * (src/errors.ts catalogue) and the body is a Kubernetes `Status` object, so kubectl and
- * client libraries print the message as they do for the API server's errors.
+ * (src/errors.ts catalogue); the body is a Kubernetes `Status` object for clients that accept
+ * JSON, else the bare message as the kubelet writes it.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asBurstletError, BurstletError } from '../../src/errors.ts';
 
 /** metav1.Status as the API server writes it. */
@@ -48,17 +48,24 @@ function fastifyClientError(err: unknown): BurstletError | undefined {
   return new BurstletError(status === 404 ? 'NOT_FOUND' : 'INVALID_INPUT', (err as Error).message, { cause: err });
 }
 
-/** Installs the error and not-found handlers that answer with Status bodies. */
+/**
+ * The kubelet answers errors as plain text (the message), which is what the API server passes
+ * on to kubectl ("unable to upgrade connection: ..."); clients asking for JSON get the Status.
+ */
+function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
+  const { httpStatus, body } = errorStatus(err);
+  if (httpStatus >= 500 && httpStatus !== 501) request.log.error({ err }, 'kubelet API request failed');
+  // A refused upgrade's socket is destroyed after the answer: tell the client not to reuse it.
+  if (request.headers.upgrade) void reply.header('connection', 'close');
+  void reply.code(httpStatus);
+  if (/\bapplication\/json\b/i.test(request.headers.accept ?? '')) return reply.type('application/json').send(body);
+  return reply.type('text/plain; charset=utf-8').send(body.message);
+}
+
+/** Installs the error and not-found handlers (Status bodies, or plain text; see sendError). */
 export function installStatusErrors(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const { httpStatus, body } = errorStatus(err);
-    if (httpStatus >= 500 && httpStatus !== 501) request.log.error({ err }, 'kubelet API request failed');
-    // A refused upgrade's socket is destroyed after the answer: tell the client not to reuse it.
-    if (request.headers.upgrade) void reply.header('connection', 'close');
-    return reply.code(httpStatus).type('application/json').send(body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const { httpStatus, body } = errorStatus(new BurstletError('NOT_FOUND', `no kubelet API route for ${request.method} ${request.url.split('?')[0]}`));
-    return reply.code(httpStatus).send(body);
-  });
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new BurstletError('NOT_FOUND', `no kubelet API route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
 }

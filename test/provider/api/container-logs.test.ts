@@ -29,6 +29,7 @@ function setup(t: TestContext, pods = new MapPods(pod({ name: 'web', statuses: [
   return { app, keys, pods };
 }
 
+const JSON_ACCEPT = { accept: 'application/json, */*' };
 const logs = (query = '', name = 'web', container = 'main') => `/containerLogs/default/${name}/${container}${query ? `?${query}` : ''}`;
 
 test('logs of a container as plain text: stdout and stderr interleaved, partial lines joined (real redis)', async (t) => {
@@ -91,23 +92,28 @@ test('previous shows the last terminated instance; without a restart it is a 400
   ]);
   assert.equal((await app.inject({ url: logs('previous=true') })).body, 'second\n');
   assert.equal((await app.inject({ url: logs() })).body, 'third\n');
-  const res = await app.inject({ url: logs('previous=true', 'fresh') });
+  const res = await app.inject({ url: logs('previous=true', 'fresh'), headers: JSON_ACCEPT });
   assert.equal(res.statusCode, 400);
   assert.match(res.json().message, /previous terminated container "main" in pod "fresh" not found/);
 });
 
 test('unknown pod or container → 404 Status; bad options → 400 Status (real redis)', async (t) => {
   const { app } = setup(t);
-  const noPod = await app.inject({ url: logs('', 'nope') });
+  const noPod = await app.inject({ url: logs('', 'nope'), headers: JSON_ACCEPT });
   assert.equal(noPod.statusCode, 404);
   assert.deepEqual({ ...(noPod.json() as object), details: undefined }, {
     kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pod "nope" does not exist', reason: 'NotFound', code: 404, details: undefined,
   });
-  const noContainer = await app.inject({ url: logs('', 'web', 'sidecar') });
+  const noContainer = await app.inject({ url: logs('', 'web', 'sidecar'), headers: JSON_ACCEPT });
   assert.equal(noContainer.statusCode, 404);
   assert.equal(noContainer.json().message, 'container "sidecar" not found in pod "web"');
+  // Without JSON in Accept the error is the bare message, as the kubelet writes it.
+  const plain = await app.inject({ url: logs('', 'nope') });
+  assert.equal(plain.statusCode, 404);
+  assert.match(String(plain.headers['content-type']), /^text\/plain/);
+  assert.equal(plain.body, 'pod "nope" does not exist');
   for (const q of ['sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z', 'tailLines=-1', 'tailLines=x', 'limitBytes=0', 'sinceTime=yesterday']) {
-    const res = await app.inject({ url: logs(q) });
+    const res = await app.inject({ url: logs(q), headers: JSON_ACCEPT });
     assert.equal(res.statusCode, 400, q);
     assert.equal(res.json().reason, 'BadRequest', q);
   }

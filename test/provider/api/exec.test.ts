@@ -144,7 +144,7 @@ test('refusals come as HTTP Status bodies before any upgrade: plain GET, SPDY, n
   // node:http, because fetch refuses Upgrade headers.
   const get = (p: string, headers: Record<string, string> = {}, method = 'GET') =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest(`${http}${p}`, { method, headers }, (res) => {
+      const req = httpRequest(`${http}${p}`, { method, headers: { accept: 'application/json', ...headers } }, (res) => {
         let body = '';
         res.on('data', (d) => (body += d));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

@@ -42,12 +42,12 @@ test('attach and portForward answer 501 with a Status; unknown paths 404 with a 
   const app = base();
   t.after(() => app.close());
   for (const url of ['/attach/default/a/main?stdout=1', '/attach/default/a/uid-a/main', '/portForward/default/a?port=80']) {
-    const res = await app.inject({ url });
+    const res = await app.inject({ url, headers: { accept: 'application/json' } });
     assert.equal(res.statusCode, 501, url);
     assert.equal(res.json().kind, 'Status');
     assert.match(res.json().message, /not supported by the burstlet provider/);
   }
-  const missing = await app.inject({ url: '/runningpods/' });
+  const missing = await app.inject({ url: '/runningpods/', headers: { accept: 'application/json' } });
   assert.equal(missing.statusCode, 404);
   assert.equal(missing.json().reason, 'NotFound');
 });
@@ -61,7 +61,7 @@ test('authorizer hook: kubelet attributes per path, 401 without a good token, 40
   };
   const app = base({ authorize });
   t.after(() => app.close());
-  const get = (url: string, token?: string) => app.inject({ url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const get = (url: string, token?: string) => app.inject({ url, headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
   assert.equal((await get('/pods')).statusCode, 401);
   assert.equal((await get('/pods', 'bad')).json().reason, 'Unauthorized');
   const forbidden = await get('/containerLogs/default/a/main', 'viewer');
