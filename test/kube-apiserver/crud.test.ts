@@ -208,3 +208,26 @@ test('resourceVersion "0" in an update or patch is no precondition; in a create 
   assert.equal(withRv.status, 500);
   assert.match(withRv.body.message, /resourceVersion should not be set on objects to be created/);
 });
+
+test('pod status: podIP fills podIPs (and hostIP hostIPs); invalid IPs are 422', async () => {
+  await api('POST', PODS, pod('ips'));
+  const res = await api('PATCH', `${PODS}/ips/status`, { status: { podIP: '10.0.0.7', hostIP: '192.168.1.2' } }, 'application/strategic-merge-patch+json');
+  assert.deepEqual(res.body.status.podIPs, [{ ip: '10.0.0.7' }]);
+  assert.deepEqual(res.body.status.hostIPs, [{ ip: '192.168.1.2' }]);
+  const bad = await api('PATCH', `${PODS}/ips/status`, { status: { podIP: 'not-an-ip' } }, 'application/merge-patch+json');
+  assert.equal(bad.status, 422);
+  assert.match(bad.body.message, /status\.podIPs\[0\]\.ip: Invalid value: "not-an-ip": must be a valid IP address/);
+});
+
+test('pod status: a terminated container of a restartPolicy=Never pod may not run again', async () => {
+  const terminated = { status: { containerStatuses: [{ name: 'c', ready: false, restartCount: 0, image: 'i', imageID: '', state: { terminated: { exitCode: 1, reason: 'Error' } } }] } };
+  const running = { status: { containerStatuses: [{ name: 'c', ready: true, restartCount: 1, image: 'i', imageID: '', state: { running: { startedAt: '2025-01-01T00:00:00Z' } } }] } };
+  await api('POST', PODS, { ...pod('never'), spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i:1' }] } });
+  await api('PATCH', `${PODS}/never/status`, terminated, 'application/merge-patch+json');
+  const back = await api('PATCH', `${PODS}/never/status`, running, 'application/merge-patch+json');
+  assert.equal(back.status, 422);
+  assert.match(back.body.message, /status\.containerStatuses\[0\]\.state: Forbidden: may not be transitioned to non-terminated state/);
+  await api('POST', PODS, pod('always'));
+  await api('PATCH', `${PODS}/always/status`, terminated, 'application/merge-patch+json');
+  assert.equal((await api('PATCH', `${PODS}/always/status`, running, 'application/merge-patch+json')).status, 200);
+});

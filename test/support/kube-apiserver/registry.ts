@@ -145,7 +145,7 @@ export class Registry {
     checkDecoding(def, incoming);
     const obj = prepareUpdate(def, incoming, existing, subresource);
     admit?.(obj, existing);
-    validate(def, obj);
+    validate(def, obj, existing);
     obj.metadata.resourceVersion = existing.metadata.resourceVersion;
     // A no-op update writes nothing: same resourceVersion, no watch event (like etcd3's GuaranteedUpdate).
     if (jsonEqual(obj, existing)) return toWire(def, existing);

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { clone, isObject, jsonEqual, randomSuffix, timestamp, type KubeObject } from './objects.ts';
 import type { ResourceDef } from './resources.ts';
 import { invalidUpdate } from './validation.ts';
+import { syncPodIPs } from './pod-status.ts';
 
 /** Fills system metadata and per-kind defaults of a new object (mutates and returns it). */
 export function prepareCreate(def: ResourceDef, obj: KubeObject): KubeObject {
@@ -75,6 +76,7 @@ export function prepareUpdate(def: ResourceDef, incoming: KubeObject, old: KubeO
     else obj.status = clone(old.status);
   }
   if (def.kind === 'Pod' && subresource === '') checkPodSpecUpdate(def, obj, old);
+  if (def.kind === 'Pod') syncPodIPs(obj);
   if (def.generation && !jsonEqual(obj.spec, old.spec)) meta.generation = (oldMeta.generation ?? 0) + 1;
   if (oldMeta.deletionTimestamp) {
     const added = (meta.finalizers ?? []).filter((f) => !(oldMeta.finalizers ?? []).includes(f));

@@ -3,6 +3,7 @@
 import { badRequest, invalid, type StatusCause } from './status.ts';
 import { isObject, type KubeObject } from './objects.ts';
 import type { ResourceDef } from './resources.ts';
+import { podStatusCauses } from './pod-status.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -86,12 +87,15 @@ function checkEvent(def: ResourceDef, obj: KubeObject, causes: StatusCause[]): v
   if (!obj.reason) causes.push(required('reason'));
 }
 
-/** Throws 422 Invalid listing every problem found in an object about to be stored. */
-export function validate(def: ResourceDef, obj: KubeObject): void {
+/** Throws 422 Invalid listing every problem found in an object about to be stored (`old` on updates). */
+export function validate(def: ResourceDef, obj: KubeObject, old?: KubeObject): void {
   const causes: StatusCause[] = [];
   checkName(def, obj, causes);
   checkLabels(obj, causes);
-  if (def.kind === 'Pod') checkPod(obj, causes);
+  if (def.kind === 'Pod') {
+    checkPod(obj, causes);
+    causes.push(...podStatusCauses(obj, old));
+  }
   if (def.kind === 'Lease') checkLease(obj, causes);
   if (def.kind === 'Event') checkEvent(def, obj, causes);
   if (causes.length > 0) throw invalid(def.group, def.kind, obj.metadata.name ?? '', causes);
