@@ -34,10 +34,10 @@ test('burstlet provider --kubeconfig --node-name --redis: registers the node, se
   child.stderr.on('data', (c) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(() => child.kill('SIGKILL'));
-  const node = await waitFor('node registered', async () => env.kube.request('GET', '/api/v1/nodes/vk-cli'), 30_000);
+  const node = await waitFor('node registered', async () => env.kube.request('GET', '/api/v1/nodes/vk-cli'), 120_000);
   assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, port);
   await waitFor('lease', async () => env.kube.request('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/vk-cli'));
-  await waitFor('kubelet API up', async () => (await get(port, '/healthz')).status > 0, 30_000);
+  await waitFor('kubelet API up', async () => (await get(port, '/healthz')).status > 0, 120_000);
   assert.equal((await get(port, '/pods')).status, 401, 'anonymous → 401');
   assert.equal((await get(port, '/pods', 'weak-token')).status, 403, 'no nodes/proxy → 403');
   const ok = await get(port, '/pods', env.api.token);

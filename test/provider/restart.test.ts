@@ -27,7 +27,7 @@ test('restart: provider SIGKILLed mid-churn (50 pods) — nothing enqueued twice
   ], { stdio: 'ignore' });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   t.after(() => child.kill('SIGKILL'));
-  await waitFor('node registered', async () => env.kube.request('GET', `/api/v1/nodes/${NODE}`), 30_000);
+  await waitFor('node registered', async () => env.kube.request('GET', `/api/v1/nodes/${NODE}`), 120_000);
   const queues = new PodQueues(env.redis, env.keys);
   t.after(() => queues.close());
   const pods: any[] = [];
@@ -35,7 +35,7 @@ test('restart: provider SIGKILLed mid-churn (50 pods) — nothing enqueued twice
   await waitFor('some jobs enqueued, the first two among them', async () => {
     const ids = await queues.jobIds('default');
     return ids.length >= 10 && ids.includes(pods[0].metadata.uid) && ids.includes(pods[1].metadata.uid);
-  }, 30_000);
+  }, 120_000);
   child.kill('SIGKILL');
   await exited;
   for (let i = 25; i < 50; i++) pods.push(await createPod(`churn-${i}`));
@@ -55,7 +55,7 @@ test('restart: provider SIGKILLed mid-churn (50 pods) — nothing enqueued twice
   const ids = await waitFor('every live pod has exactly its job, the orphan is gone', async () => {
     const got = (await queues.jobIds('default')).sort();
     return JSON.stringify(got) === JSON.stringify(live) && got;
-  }, 30_000);
+  }, 120_000);
   assert.equal(new Set(ids).size, ids.length, 'no duplicate job ids');
   for (const job of await queues.queue('default').getJobs(['waiting'], 0, -1)) {
     if (before.has(job.id!)) assert.equal(job.timestamp, before.get(job.id!), `job ${job.id} was not re-added`);

@@ -71,7 +71,7 @@ export async function publishPodEvent(redis: Redis, keys: Keys, e: Omit<PodEvent
 }
 
 /** Polls `check` until it returns a truthy value (generous default timeout; never a fixed sleep). */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000): Promise<Exclude<T, false | undefined | null | '' | 0>> {
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 60_000): Promise<Exclude<T, false | undefined | null | '' | 0>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
