@@ -145,7 +145,7 @@ export class JobConsumer {
   }
 
   async #admit(job: Job, readopted = false): Promise<'malformed' | 'unfit' | 'lost' | 'run'> {
-    const { ledger, redis, keys, workerId, runner, log } = this.#o;
+    const { ledger, workerId, runner, log } = this.#o;
     let pod: PodJob;
     try {
       pod = podJob(job.data);
@@ -165,13 +165,13 @@ export class JobConsumer {
       await moves.handBackUnfit(this.#ctx, job, why, message, this.#o.handbackDelayMs);
       return 'unfit';
     }
-    const previous = await redis.get(keys.podWorker(pod.uid));
+    // Claims the pod for this host and learns who had it before, in one round trip.
+    const previous = await moves.markRunning(this.#ctx, job);
     const adopting = previous === workerId && runner.list().includes(pod.uid);
     if (previous !== null && !adopting && pod.restartPolicy === 'Never') {
       await this.#failLost(job, pod, previous);
       return 'lost';
     }
-    await moves.markRunning(this.#ctx, job);
     ledger.add(pod.uid, requests);
     this.#o.locks.track(pod.uid);
     const entry: RunningPod = { job, pod, mode: 'run', done: Promise.resolve() };

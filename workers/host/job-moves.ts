@@ -52,11 +52,15 @@ export async function returnToQueue(ctx: MoveContext, job: Job): Promise<void> {
   await job.moveToWait(ctx.workerId);
 }
 
-/** Marks the pod as ours before it runs, so `stop` messages find this host. */
-export async function markRunning(ctx: MoveContext, job: Job): Promise<void> {
-  await ctx.redis.set(ctx.keys.podWorker(job.id!), ctx.workerId);
+/**
+ * Marks the pod as ours before it runs, so `stop` messages find this host; returns the worker
+ * that had it before (null for a pod that never ran).
+ */
+export async function markRunning(ctx: MoveContext, job: Job): Promise<string | null> {
+  const previous = await ctx.redis.set(ctx.keys.podWorker(job.id!), ctx.workerId, 'GET');
   // Informational only: a failure must not keep the pod from running.
   job.updateProgress(progress(ctx, 'running')).catch(() => undefined);
+  return previous;
 }
 
 /** The pod is terminal: complete the job with its outcome. Throws if the lock is gone. */

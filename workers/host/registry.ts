@@ -26,6 +26,7 @@ export class Registry {
   readonly #o: RegistryOptions;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> = Promise.resolve();
+  #queued = false;
 
   constructor(options: RegistryOptions) {
     this.#o = options;
@@ -44,9 +45,17 @@ export class Registry {
 
   /** Publishes now (after a pod started or ended) instead of at the next tick. Never throws. */
   beat(): Promise<void> {
-    this.#beating = this.#beating.then(() => this.#write()).catch((err) => {
-      this.#o.log.warn({ err }, 'heartbeat failed; retrying at the next tick');
-    });
+    // Beats asked for while one waits are the same beat: it reads `used` when it runs.
+    if (this.#queued) return this.#beating;
+    this.#queued = true;
+    this.#beating = this.#beating
+      .then(() => {
+        this.#queued = false;
+        return this.#write();
+      })
+      .catch((err) => {
+        this.#o.log.warn({ err }, 'heartbeat failed; retrying at the next tick');
+      });
     return this.#beating;
   }
 
