@@ -2,11 +2,17 @@
 // real clients do (Basic with the registry's credentials, or Bearer via the token realm with
 // the challenged service/scope) and retries once. Used to push test images and, in tests,
 // to fetch them back.
+import { httpFetch, type HttpRequest, type HttpResponse } from './oci-http.ts';
 import type { Registry } from './registry.ts';
 
-/** fetch() against one registry, with auth handled; `path` starts with '/v2/'. */
+/**
+ * Requests against one registry with auth handled; `path` is '/v2/...' or an absolute URL
+ * (an upload Location). Redirects are not followed; bodies are in memory.
+ */
 export interface RegistryClient {
-  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The registry's base URL, 'http://127.0.0.1:PORT'. */
+  url: string;
+  fetch(path: string, init?: HttpRequest): Promise<HttpResponse>;
 }
 
 export function registryClient(reg: Registry): RegistryClient {
@@ -16,14 +22,15 @@ export function registryClient(reg: Registry): RegistryClient {
     : undefined;
   let lastAuth: string | undefined;
   return {
+    url: reg.url,
     async fetch(path, init = {}) {
       const url = path.startsWith('http') ? path : `${reg.url}${path}`;
-      const first = await fetch(url, withAuth(init, lastAuth));
+      const first = await httpFetch(url, withAuth(init, lastAuth));
       if (first.status !== 401) return first;
       const challenge = first.headers.get('www-authenticate') ?? '';
-      await first.arrayBuffer();
+      await first.buffer();
       lastAuth = await answer(challenge, basic, tokens);
-      return fetch(url, withAuth(init, lastAuth));
+      return httpFetch(url, withAuth(init, lastAuth));
     },
   };
 }
@@ -55,9 +62,7 @@ export function challengeParams(challenge: string): Record<string, string> {
   return params;
 }
 
-function withAuth(init: RequestInit, auth: string | undefined): RequestInit {
+function withAuth(init: HttpRequest, auth: string | undefined): HttpRequest {
   if (!auth) return init;
-  const headers = new Headers(init.headers);
-  headers.set('authorization', auth);
-  return { ...init, headers };
+  return { ...init, headers: { ...init.headers, authorization: auth } };
 }

@@ -2,6 +2,7 @@
 // support tests use to prove a push really landed (and what other tests may use to compare
 // their own puller's results with).
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { RegistryClient } from './oci-client.ts';
 import { MEDIA, sha256Digest } from './oci-image.ts';
@@ -27,13 +28,24 @@ export interface FetchedManifest {
 export async function fetchBlob(client: RegistryClient, name: string, desc: Descriptor): Promise<Buffer> {
   const res = await client.fetch(`/v2/${name}/blobs/${desc.digest}`);
   assert.equal(res.status, 200, `blob ${desc.digest} of ${name}`);
-  // Collecting the stream is several times faster than res.arrayBuffer() for large blobs.
-  const chunks: Buffer[] = [];
-  for await (const chunk of res.body!) chunks.push(Buffer.from(chunk));
-  const data = Buffer.concat(chunks);
+  const data = await res.buffer();
   assert.equal(data.length, desc.size, `size of ${desc.digest}`);
   assert.equal(sha256Digest(data), desc.digest, `digest of blob in ${name}`);
   return data;
+}
+
+/** Streams a blob through sha256 without keeping it (for large blobs); asserts digest and size. */
+export async function verifyBlob(client: RegistryClient, name: string, desc: Descriptor): Promise<void> {
+  const res = await client.fetch(`/v2/${name}/blobs/${desc.digest}`);
+  assert.equal(res.status, 200, `blob ${desc.digest} of ${name}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  assert.equal(size, desc.size, `size of ${desc.digest}`);
+  assert.equal(`sha256:${hash.digest('hex')}`, desc.digest, `digest of blob in ${name}`);
 }
 
 /**
@@ -45,7 +57,7 @@ export async function fetchManifestRaw(client: RegistryClient, name: string, ref
   const accept = [MEDIA.ociIndex, MEDIA.ociManifest, MEDIA.dockerList, MEDIA.dockerManifest].join(', ');
   const res = await client.fetch(`/v2/${name}/manifests/${reference}`, { headers: { accept } });
   assert.equal(res.status, 200, `manifest ${name}:${reference}`);
-  const body = Buffer.from(await res.arrayBuffer());
+  const body = await res.buffer();
   const digest = sha256Digest(body);
   assert.equal(res.headers.get('docker-content-digest'), digest, `Docker-Content-Digest of ${name}:${reference}`);
   if (expectDigest) assert.equal(digest, expectDigest, `digest of ${name}:${reference}`);

@@ -1,8 +1,10 @@
 // Layers of the hostile test images: each is one tarball that a safe unpacker must refuse or
 // neutralise. Names are written verbatim by oci-tar.ts; nothing here is ever unpacked.
+// BOMB_FILE_NAME/BOMB_FILE_SIZE are re-exported for tests that check the bomb.
 import { cachedLayer } from './oci-layer-cache.ts';
 import { gzipLayer, type Layer } from './oci-image.ts';
-import { tarArchive, tarEnd, tarHeader, tarPadding, type TarEntry } from './oci-tar.ts';
+import { tarArchive, type TarEntry } from './oci-tar.ts';
+import { BOMB_FILE_NAME, BOMB_FILE_SIZE, writeGzipBomb } from './oci-gzip-bomb.ts';
 
 export type HostileName = 'hostile/dotdot' | 'hostile/absolute' | 'hostile/symlink-escape'
   | 'hostile/hardlink-escape' | 'hostile/device' | 'hostile/gzip-bomb';
@@ -30,28 +32,14 @@ export const HOSTILE_ENTRIES: Record<Exclude<HostileName, 'hostile/gzip-bomb'>, 
   ],
 };
 
-/** Size of the single all-zero file inside the gzip bomb: more than 1 GiB. */
-export const BOMB_FILE_SIZE = (1024 + 64) * 1024 * 1024;
-/** Name of that file inside the bomb's tar. */
-export const BOMB_FILE_NAME = 'zeros';
-
 /** The compressed layer of a small hostile image. */
 export function hostileLayer(name: keyof typeof HOSTILE_ENTRIES): Layer {
   return gzipLayer(tarArchive(HOSTILE_ENTRIES[name]));
 }
 
-/**
- * The gzip bomb: a valid tar holding BOMB_FILE_SIZE zero bytes, about 1 MB compressed (zlib
- * level 9 shrinks zeros ~1000:1). Streamed, never held in memory; cached on disk.
- */
+/** The gzip bomb (see oci-gzip-bomb.ts), cached on disk: its diff_id takes a GiB to hash. */
 export function gzipBombLayer(): Promise<Layer> {
-  return cachedLayer(`gzip-bomb v1 ${BOMB_FILE_NAME} ${BOMB_FILE_SIZE}`, { level: 9 }, function* () {
-    yield tarHeader({ name: BOMB_FILE_NAME, type: 'file', size: BOMB_FILE_SIZE });
-    const chunk = Buffer.alloc(1024 * 1024);
-    for (let left = BOMB_FILE_SIZE; left > 0; left -= chunk.length) {
-      yield left >= chunk.length ? chunk : chunk.subarray(0, left);
-    }
-    yield tarPadding(BOMB_FILE_SIZE);
-    yield tarEnd();
-  });
+  return cachedLayer(`gzip-bomb v2 full-flush-repeat ${BOMB_FILE_NAME} ${BOMB_FILE_SIZE}`, writeGzipBomb);
 }
+
+export { BOMB_FILE_NAME, BOMB_FILE_SIZE };

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Blob, BuiltManifest } from './oci-image.ts';
 import type { RegistryClient } from './oci-client.ts';
+import type { HttpResponse } from './oci-http.ts';
 
 /** An image ready to push: its manifests and, for a multi-platform image, the index on top. */
 export interface BuiltImage {
@@ -27,15 +28,16 @@ export async function pushImage(client: RegistryClient, name: string, tag: strin
 
 async function pushBlob(client: RegistryClient, name: string, blob: Blob): Promise<void> {
   const head = await client.fetch(`/v2/${name}/blobs/${blob.digest}`, { method: 'HEAD' });
+  await head.buffer();
   if (head.status === 200) return;
   const start = await client.fetch(`/v2/${name}/blobs/uploads/`, { method: 'POST' });
   await expectStatus(start, 202, `start upload of ${blob.digest}`);
-  const location = new URL(start.headers.get('location') ?? '', start.url);
+  const location = new URL(start.headers.get('location') ?? '', client.url);
   location.searchParams.set('digest', blob.digest);
   const data = blob.data ?? (await readFile(blob.path!));
   const put = await client.fetch(location.toString(), {
     method: 'PUT',
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(data.length) },
+    headers: { 'content-type': 'application/octet-stream' },
     body: data,
   });
   await expectStatus(put, 201, `upload of ${blob.digest}`);
@@ -52,7 +54,7 @@ async function putManifest(client: RegistryClient, name: string, reference: stri
   if (digest !== blob.digest) throw new Error(`registry stored ${name}:${reference} as ${digest}, expected ${blob.digest}`);
 }
 
-async function expectStatus(res: Response, status: number, what: string): Promise<void> {
+async function expectStatus(res: HttpResponse, status: number, what: string): Promise<void> {
   const text = await res.text();
   if (res.status !== status) throw new Error(`${what}: HTTP ${res.status} ${text}`);
 }

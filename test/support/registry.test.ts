@@ -99,6 +99,7 @@ test('registry (real docker-registry, auth token, anonymousPull): anonymous toke
   const image = await fetchManifest(client, 'hostile/device', 'latest', pushed['hostile/device'].digest);
   assert.equal(image.layers.length, 1);
   const push = await client.fetch('/v2/hostile/device/blobs/uploads/', { method: 'POST' });
+  await push.buffer();
   assert.equal(push.status, 401);
 });
 
