@@ -1,17 +1,14 @@
 #!/bin/sh
 # Installs what burstlet needs on a fresh machine and builds native/.
 # Idempotent and quiet when nothing is missing. Used by `npm start`, `npm test` and .ci/run.
-#   BURSTLET_SETUP_BROWSER=1  also install Debian chromium (browser tests)
 set -eu
 cd "$(dirname "$0")/.."
 
 # Debian packages: real services for tests and standalone mode, the yardstick runtimes and
 # pullers for benchmarks, and the C toolchain for native/.
 PKGS="redis-server docker-registry busybox-static runc crun containernetworking-plugins
-iproute2 iptables skopeo umoci make gcc libc6-dev openssl"
-if [ "${BURSTLET_SETUP_BROWSER:-0}" = 1 ]; then
-  PKGS="$PKGS chromium"
-fi
+iproute2 iptables skopeo umoci make gcc libc6-dev openssl
+chromium"
 
 missing=""
 for pkg in $PKGS; do
