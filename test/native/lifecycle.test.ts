@@ -2,13 +2,22 @@
 // the same bundle under burstlet-runtime, runc and crun.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeRuntime, type RuntimeName } from '../../workers/executor/native-runtime.ts';
 import { BurstletError } from '../../src/errors.ts';
 import { ensureNativeBuilt, makeScratch, skipUnlessRoot, uniqueId, type Scratch } from './support/bundle.ts';
 
 const skip = skipUnlessRoot();
-const serve = 'echo started; trap "echo stopping; exit 3" TERM; while :; do sleep 0.05; done';
+// pid 1 ignores SIGTERM until the trap is set, so tests wait for "started" before killing
+const serve = 'trap "echo stopping; exit 3" TERM; echo started; while :; do sleep 0.05; done';
+
+/** Polls the (CRI or raw) log until it contains `text`. */
+async function logged(path: string, text: string): Promise<void> {
+  for (let i = 0; i < 1200 && !(existsSync(path) && readFileSync(path, 'utf8').includes(text)); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 for (const runtime of ['burstlet', 'runc', 'crun'] as const satisfies RuntimeName[]) {
   describe(`lifecycle under ${runtime} (root)`, { skip }, () => {
@@ -26,7 +35,8 @@ for (const runtime of ['burstlet', 'runc', 'crun'] as const satisfies RuntimeNam
 
     test('create → created, start → running, exec, kill → stopped, delete → gone', async () => {
       const id = uniqueId(runtime);
-      await rt.create(id, bundle, { logPath: join(scratch.dir, `${id}.log`) });
+      const logPath = join(scratch.dir, `${id}.log`);
+      await rt.create(id, bundle, { logPath });
       try {
         const created = await rt.state(id);
         assert.equal(created.status, 'created');
@@ -42,6 +52,7 @@ for (const runtime of ['burstlet', 'runc', 'crun'] as const satisfies RuntimeNam
         assert.match(initCg, new RegExp(id));
         const asUser = await rt.exec(id, ['id'], { user: '1000:1000' });
         assert.match(asUser.stdout, /uid=1000 gid=1000/);
+        await logged(logPath, 'started');
         await rt.kill(id, 'SIGTERM');
         const stopped = await rt.waitForExit(id, { timeoutMs: 30_000 });
         assert.equal(stopped.status, 'stopped');

@@ -53,9 +53,12 @@ describe('burstlet monitor (root)', { skip }, () => {
 
   test('SIGTERM to the monitor is forwarded to the container', async () => {
     const id = uniqueId('fwd');
-    const bundle = scratch.bundle(id, { args: ['sh', '-c', 'trap "exit 42" TERM; while :; do sleep 0.05; done'] });
-    await rt.create(id, bundle, { logPath: join(scratch.dir, `${id}.log`) });
+    const bundle = scratch.bundle(id, { args: ['sh', '-c', 'trap "exit 42" TERM; echo ready; while :; do sleep 0.05; done'] });
+    const logPath = join(scratch.dir, `${id}.log`);
+    await rt.create(id, bundle, { logPath });
     await rt.start(id);
+    // pid 1 ignores SIGTERM until its trap is set
+    await until(async () => criLog(logPath).lines('stdout').includes('ready'), 'trap set');
     const state = JSON.parse(readFileSync(join(rt.root, id, 'state.json'), 'utf8')) as { monitorPid: number };
     process.kill(state.monitorPid, 'SIGTERM');
     const st = await rt.waitForExit(id);
@@ -65,7 +68,7 @@ describe('burstlet monitor (root)', { skip }, () => {
 
   test('kill -9 of the driver: the container keeps running and a new driver stops it', async () => {
     const id = uniqueId('adopt');
-    const bundle = scratch.bundle(id, { args: ['sh', '-c', 'trap "exit 5" TERM; while :; do sleep 0.05; done'] });
+    const bundle = scratch.bundle(id, { args: ['sh', '-c', 'trap "exit 5" TERM; echo ready; while :; do sleep 0.05; done'] });
     const logPath = join(scratch.dir, `${id}.log`);
     // The first driver: a separate Node process that creates and starts, then hangs.
     const code = `
@@ -85,6 +88,7 @@ describe('burstlet monitor (root)', { skip }, () => {
 
     const st = await rt.state(id);
     assert.equal(st.status, 'running', 'still running after the driver died');
+    await until(async () => criLog(logPath).lines('stdout').includes('ready'), 'trap set');
     await rt.kill(id, 'SIGTERM');
     const stopped = await rt.waitForExit(id);
     await rt.delete(id);
@@ -98,6 +102,18 @@ describe('burstlet monitor (root)', { skip }, () => {
     await rt.start(id);
     await until(async () => (await rt.state(id)).status === 'running', 'running');
     await rt.kill(id, 'KILL');
+    const st = await rt.waitForExit(id);
+    await rt.delete(id);
+    assert.deepEqual([st.exit?.exitCode, st.exit?.signal], [137, 9]);
+  });
+
+  test('kill --all signals every process of the container cgroup', async () => {
+    const id = uniqueId('all');
+    const bundle = scratch.bundle(id, { args: ['sh', '-c', 'sleep 600 & sleep 600 & wait'] });
+    await rt.create(id, bundle, { logPath: join(scratch.dir, `${id}.log`) });
+    await rt.start(id);
+    await until(async () => (await rt.exec(id, ['sh', '-c', 'ps -o comm | grep -c "^sleep$"'])).stdout.trim() === '2', 'two sleeps');
+    await rt.kill(id, 'KILL', { all: true });
     const st = await rt.waitForExit(id);
     await rt.delete(id);
     assert.deepEqual([st.exit?.exitCode, st.exit?.signal], [137, 9]);
