@@ -15,6 +15,7 @@ import type { PodSource } from './api/deps.ts';
 import { ApiEventRecorder } from './events.ts';
 import { KubeClient, type Kube } from './kube-client.ts';
 import { LeaseController } from './lease-controller.ts';
+import { startMetricsPoller } from './metrics-poller.ts';
 import type { ProviderMetrics } from './metrics.ts';
 import { NodeController } from './node-controller.ts';
 import type { NodeSettings } from './node-status.ts';
@@ -42,6 +43,8 @@ export interface ProviderOptions {
   configRetryMs?: number;
   log: Logger;
   metrics?: ProviderMetrics;
+  /** How often queue depth, workers and pods by phase are sampled (default 5 s). */
+  metricsIntervalMs?: number;
 }
 
 /** A running provider; `stop()` ends every loop and closes its connections (idempotent). */
@@ -89,6 +92,10 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
     await controller.resync();
     await status.start();
     stops.push(() => status.stop());
+    if (o.metrics) {
+      const metrics = o.metrics;
+      stops.push(startMetricsPoller({ metrics, pods: () => informer.list(), pools: () => controller.pools(), queues, redis, keys, log, intervalMs: o.metricsIntervalMs }));
+    }
   } catch (err) {
     await stop();
     throw err;

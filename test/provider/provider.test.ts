@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { createProviderMetrics } from '../../provider/metrics.ts';
 import { startProvider, type Provider } from '../../provider/provider.ts';
 import { PodQueues } from '../../provider/queue.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -10,13 +11,14 @@ let env: ProviderEnv;
 let provider: Provider;
 let sim: SimWorker;
 const NODE = 'vk-pods';
+const metrics = createProviderMetrics({ processMetrics: false });
 
 before(async () => {
   env = await startEnv();
   sim = new SimWorker(env.redis, env.keys, 'sim-1');
   await sim.register();
   provider = await startProvider({
-    kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), configRetryMs: 100, workerCheckMs: 100,
+    kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), configRetryMs: 100, workerCheckMs: 100, metrics, metricsIntervalMs: 50,
     node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
   });
 });
@@ -145,4 +147,18 @@ test('pod: no live worker fits → an "Insufficient cpu" Warning Event, the pod 
   assert.match(ev.message, /Insufficient cpu/);
   await env.kube.request('DELETE', '/api/v1/namespaces/default/pods/big-1');
   await waitFor('pod gone', () => podGone('big-1'));
+});
+
+test('metrics: pods by phase, queue depth per pool, live workers, status writes and start latency (redis)', async () => {
+  const sample = async (name: string, labels: Record<string, string>) => {
+    const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+    return m?.values.find((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))?.value;
+  };
+  await waitFor('pods by phase', async () => ((await sample('burstlet_pods', { phase: 'Succeeded' })) ?? 0) >= 1);
+  await waitFor('live workers', async () => (await sample('burstlet_workers_live', { pool: 'default' })) === 1);
+  await waitFor('completed jobs counted', async () => ((await sample('burstlet_queue_jobs', { pool: 'default', state: 'completed' })) ?? 0) >= 1);
+  const applied = await sample('burstlet_pod_events_total', { result: 'applied' });
+  assert.ok((applied ?? 0) >= 2, `applied events: ${applied}`);
+  const starts = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'burstlet_pod_start_seconds');
+  assert.ok(starts?.values.some((v) => v.metricName === 'burstlet_pod_start_seconds_count' && v.value >= 1), 'start latency observed');
 });
