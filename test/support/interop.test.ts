@@ -36,7 +36,7 @@ test('interop (real docker-registry, token auth, skopeo + umoci): real clients p
   }
   await assert.rejects(run('skopeo', ['inspect', '--tls-verify=false', '--creds', `${reg.username}:wrong`, `docker://${pushed.busybox.ref}`]));
 
-  await run('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--src-creds', creds, `docker://${pushed.layers.ref}`, `oci:${dir}/oci:layers`]);
+  await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', '--src-creds', creds, `docker://${pushed.layers.ref}`, `oci:${dir}/oci:layers`]);
   const rootless = process.getuid?.() === 0 ? [] : ['--rootless'];
   await run('umoci', ['unpack', ...rootless, '--image', `${dir}/oci:layers`, `${dir}/bundle`]);
   const rootfs = join(dir, 'bundle', 'rootfs');
