@@ -34,6 +34,10 @@ export class TransferInterrupted extends Error {
   override name = 'TransferInterrupted';
 }
 
+/**
+ * Blobs under `<root>/blobs/sha256/<hex>`, partial downloads under `<root>/ingest/`. Safe for
+ * concurrent use within one process (single-flight per digest); one process owns a root.
+ */
 export class ContentStore {
   readonly root: string;
   #inflight = new Map<string, Promise<string>>();

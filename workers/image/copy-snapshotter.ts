@@ -15,6 +15,7 @@ async function copyTree(from: string, to: string): Promise<void> {
   await run('cp', ['-a', '--reflink=auto', '--', from, to]);
 }
 
+/** Full-copy snapshots; mounts are binds of a private copy. Works on any filesystem. */
 export class CopySnapshotter extends SnapshotStore {
   readonly kind = 'copy' as const;
 

@@ -80,6 +80,10 @@ function overlayUsable(): boolean {
   }
 }
 
+/**
+ * One per worker host (it owns `options.root`). All methods may block on disk or network;
+ * every user-caused failure is a BurstletError whose `reason` is the kubelet's.
+ */
 export class ImageService {
   readonly store: ContentStore;
   readonly images: ImageStore;

@@ -9,7 +9,7 @@ import { BurstletError } from '../../src/errors.ts';
 import { TapAbandoned } from './blob-tap.ts';
 import { applyLayer, type ApplyOptions, type ApplyResult } from './layer-applier.ts';
 
-const CHUNK = 256 * 1024;
+const CHUNK = 262144;
 
 /** gzip / zstd / plain tar, from the first bytes of the blob. */
 export function sniffCompression(head: Buffer): 'gzip' | 'zstd' | 'none' {

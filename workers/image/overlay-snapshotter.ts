@@ -4,6 +4,7 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotStore, type ApplyTarget, type Mount } from './snapshotter.ts';
 
+/** One directory per layer; mounts are overlayfs. Needs root and overlayfs in the kernel. */
 export class OverlaySnapshotter extends SnapshotStore {
   readonly kind = 'overlay' as const;
 

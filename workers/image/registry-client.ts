@@ -30,6 +30,7 @@ export interface FetchedManifest {
   readonly endpoint: string;
 }
 
+/** Talks to registries for pulls; caches challenges and tokens per endpoint. Reusable, concurrent-safe. */
 export class RegistryClient {
   #o: RegistryClientOptions;
   #tokens = new TokenCache();
