@@ -47,7 +47,7 @@ describe('burstlet Executor adapter (root)', { skip: skipUnlessRoot() }, () => {
     const id = uniqueId('ex');
     await ex.create(id, scratch.bundle(id, { args: ['sleep', '600'] }), { logPath: join(scratch.dir, `${id}.log`) });
     await ex.start(id);
-    const p = await ex.exec(id, ['sh', '-c', 'echo ready; trap "echo got-term; exit 12" TERM; while :; do sleep 0.05; done']);
+    const p = await ex.exec(id, ['sh', '-c', 'trap "echo got-term; exit 12" TERM; echo ready; while :; do sleep 0.05; done']);
     p.stdin.end();
     let out = '';
     await new Promise<void>((resolve) => p.stdout.on('data', (d: Buffer) => ((out += d), out.includes('ready') && resolve())));

@@ -2,7 +2,7 @@
 // config.json equal to `runc spec` output unless options say otherwise, so the same bundle
 // runs under burstlet-runtime, runc and crun.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCri, type CriLine } from '../../../workers/executor/cri-log-lines.ts';
@@ -109,10 +109,33 @@ export function makeScratch(prefix = 'burstlet-native-'): Scratch {
       writeFileSync(join(bundle, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
     },
     cleanup() {
+      forceDeleteContainers(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
+
+/**
+ * Stops and deletes every burstlet-runtime container whose state lives under `dir`
+ * (<root>/<id>/state.json written by burstlet's monitor), so a failed test leaves no
+ * monitors, containers or cgroups behind.
+ */
+function forceDeleteContainers(dir: string): void {
+  for (const root of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    const rootPath = join(dir, root.name);
+    for (const id of readdirSync(rootPath)) {
+      const state = join(rootPath, id, 'state.json');
+      if (!existsSync(state) || !readFileSync(state, 'utf8').includes('"monitorPid"')) continue;
+      try {
+        execFileSync(burstletRuntime, ['--root', rootPath, 'delete', '--force', id], { stdio: 'ignore' });
+      } catch {
+        // best effort: the test already failed or the container is gone
+      }
+    }
+  }
+}
+
+const burstletRuntime = join(import.meta.dirname, '../../../native/build/burstlet-runtime');
 
 let counter = 0;
 /** A container id unique across concurrent test files. */
