@@ -85,6 +85,18 @@ test('registry (real docker-registry, auth token): Bearer challenge, token flow,
   assert.equal(ok.status, 200);
   assert.equal(ok.headers.get('docker-content-digest'), pushed['hostile/dotdot'].digest);
 
+  // The OAuth2 password grant (containerd's first try when it has credentials) works too.
+  const form = (password: string) => new URLSearchParams({
+    grant_type: 'password', username: reg.username!, password, service: TOKEN_SERVICE,
+    scope: 'repository:hostile/dotdot:pull', client_id: 'burstlet-test',
+  });
+  const oauth = await fetch(reg.tokenServer!.realm, { method: 'POST', body: form(reg.password!) });
+  assert.equal(oauth.status, 200);
+  const oauthToken = ((await oauth.json()) as { access_token: string }).access_token;
+  const viaOauth = await fetch(`${reg.url}${path}`, { headers: { ...accept, authorization: `Bearer ${oauthToken}` } });
+  assert.equal(viaOauth.status, 200);
+  assert.equal((await fetch(reg.tokenServer!.realm, { method: 'POST', body: form('wrong') })).status, 401);
+
   // A token scoped to one repository does not open another.
   const other = await fetch(`${reg.url}/v2/busybox/manifests/latest`, { headers: { authorization: `Bearer ${body.token}` } });
   assert.equal(other.status, 401);
