@@ -40,8 +40,8 @@ function renderNode(node) {
   $('#pods-meter').innerHTML = meter('pods', node.allocated.pods, node.capacity.pods, String);
 }
 
-function rows(tbody, items, cols, emptyText) {
-  tbody.innerHTML = items.length ? items.map((it) => `<tr>${cols.map((c) => `<td>${c(it)}</td>`).join('')}</tr>`).join('')
+function rows(tbody, items, cols, emptyText, attrs = () => '') {
+  tbody.innerHTML = items.length ? items.map((it) => `<tr ${attrs(it)}>${cols.map((c) => `<td>${c(it)}</td>`).join('')}</tr>`).join('')
     : `<tr><td class="empty" colspan="${cols.length}">${esc(emptyText)}</td></tr>`;
 }
 
@@ -57,7 +57,8 @@ function render(o) {
   rows($('#pods tbody'), o.pods, [(p) => esc(p.namespace),
     (p) => `<a href="${withToken(`/pods/${encodeURIComponent(p.namespace)}/${encodeURIComponent(p.name)}`)}">${esc(p.name)}</a>`,
     (p) => esc(p.ready), (p) => badge(p.status), (p) => p.restarts, (p) => esc(p.worker ?? ''), (p) => age(p.createdAt),
-    (p) => (p.lastEvent ? `<span class="muted">${esc(p.lastEvent.reason)}:</span> ${esc(p.lastEvent.message)}` : '')], 'no pods');
+    (p) => (p.lastEvent ? `<span class="muted">${esc(p.lastEvent.reason)}:</span> ${esc(p.lastEvent.message)}` : '')], 'no pods',
+    (p) => `data-pod="${esc(`${p.namespace}/${p.name}`)}" data-phase="${esc(p.phase)}"`);
   renderCharts(o.history);
 }
 
