@@ -160,5 +160,5 @@ test('metrics: pods by phase, queue depth per pool, live workers, status writes 
   const applied = await sample('burstlet_pod_events_total', { result: 'applied' });
   assert.ok((applied ?? 0) >= 2, `applied events: ${applied}`);
   const starts = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === 'burstlet_pod_start_seconds');
-  assert.ok(starts?.values.some((v) => v.metricName === 'burstlet_pod_start_seconds_count' && v.value >= 1), 'start latency observed');
+  assert.ok(starts?.values.some((v) => (v as { metricName?: string }).metricName === 'burstlet_pod_start_seconds_count' && v.value >= 1), 'start latency observed');
 });
