@@ -138,7 +138,8 @@ function listen(server: Server): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     // Port 0: the kernel picks a free port atomically, so parallel tests never collide.
-    server.listen(0, '127.0.0.1', () => {
+    // A deep backlog: clients that open one connection per request (client-node does) burst connects.
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
       const address = server.address();
       resolve(typeof address === 'object' && address ? address.port : 0);
     });
