@@ -5,10 +5,13 @@
 // container's output as a CRI log; runc and crun have no monitor of their own, so with them
 // `exit` is unknown and the log file receives raw stdout/stderr (a conmon would be needed).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { openSync, closeSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BurstletError } from '../../src/errors.ts';
+import { isHybridCgroupHost } from './crun.ts';
+
+export { isHybridCgroupHost };
 
 export type RuntimeName = 'burstlet' | 'runc' | 'crun';
 
@@ -232,9 +235,4 @@ function execFlags(opts: ExecFlags): string[] {
   if (opts.cwd) flags.push('--cwd', opts.cwd);
   if (opts.user) flags.push('--user', opts.user);
   return flags;
-}
-
-/** True on hosts with cgroup v1 controllers plus a cgroup2 mount at /sys/fs/cgroup/unified. */
-export function isHybridCgroupHost(): boolean {
-  return existsSync(join('/sys/fs/cgroup/unified', 'cgroup.controllers')) && existsSync('/sys/fs/cgroup/memory');
 }
