@@ -67,11 +67,16 @@ export class JobConsumer {
     this.#loop = this.#claimLoop();
   }
 
-  /** Stops claiming; resolves once no claim is in flight (at most the drain delay). */
-  async stopClaiming(): Promise<void> {
+  /**
+   * Stops claiming; resolves once no claim is in flight (normally within the drain delay),
+   * or after `maxWaitMs` when Redis is unreachable and a fetch hangs.
+   */
+  async stopClaiming(maxWaitMs = 10_000): Promise<void> {
     this.#stopping = true;
     this.#o.ledger.wakeAll();
-    await this.#loop;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#loop, new Promise((r) => (timer = setTimeout(r, maxWaitMs)))]);
+    clearTimeout(timer);
   }
 
   /** Stops claiming and settling without touching any job (a crash, see WorkerHost.abandon). */
@@ -165,6 +170,11 @@ export class JobConsumer {
       await moves.handBackUnfit(this.#ctx, job, why, message, this.#o.handbackDelayMs);
       return 'unfit';
     }
+    if (this.#running.has(pod.uid)) {
+      // Our own copy lost its lock and is still stopping: offer the job again a bit later.
+      await moves.retryLater(this.#ctx, job, this.#o.handbackDelayMs);
+      return 'unfit';
+    }
     // Claims the pod for this host and learns who had it before, in one round trip.
     const previous = await moves.markRunning(this.#ctx, job);
     const adopting = previous === workerId && runner.list().includes(pod.uid);
@@ -196,7 +206,7 @@ export class JobConsumer {
       log.error({ err, uid: pod.uid }, 'could not settle the job; it will stall and be offered again');
     } finally {
       locks.untrack(pod.uid);
-      this.#running.delete(pod.uid);
+      if (this.#running.get(pod.uid) === entry) this.#running.delete(pod.uid);
       ledger.release(pod.uid);
       void this.#o.registry.beat();
     }

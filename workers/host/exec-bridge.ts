@@ -64,7 +64,10 @@ export function applyInput(session: ExecSession, record: { dataBase64?: string; 
 
 /** Reads the input stream on its own connection (XREAD BLOCK) until stopped. */
 function pumpInput(o: ExecBridgeOptions, sessionId: string, session: ExecSession): { stop(): Promise<void> } {
-  const conn = o.redis.duplicate();
+  // Its own connection, connecting now and waiting out Redis blips (the host's command
+  // connection is lazy and fails fast).
+  const conn = o.redis.duplicate({ lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
+  conn.on('error', () => undefined);
   const stream = o.keys.execInput(sessionId);
   const ctx = { redis: o.redis, deadLetter: o.keys.deadLetter, log: o.log, source: stream };
   let stopped = false;

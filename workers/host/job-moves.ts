@@ -40,6 +40,11 @@ export async function handBackUnfit(ctx: MoveContext, job: Job, reason: string, 
   await job.moveToDelayed(Date.now() + delayMs, ctx.workerId);
 }
 
+/** A job this host cannot take yet for a reason of its own: offered again after `delayMs`. */
+export async function retryLater(ctx: MoveContext, job: Job, delayMs: number): Promise<void> {
+  await job.moveToDelayed(Date.now() + delayMs, ctx.workerId);
+}
+
 /** A job claimed while shutting down: straight back to the head of the wait list. */
 export async function giveBack(ctx: MoveContext, job: Job): Promise<void> {
   await job.moveToWait(ctx.workerId);
