@@ -154,6 +154,12 @@ test('metrics: pods by phase, queue depth per pool, live workers, status writes 
     const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
     return m?.values.find((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))?.value;
   };
+  await createPod('metrics-1');
+  const job = await sim.claim();
+  await sim.publish(job, { phase: 'Running', containerStatuses: [running()] });
+  await waitFor('Running', async () => (await getPod('metrics-1')).status.phase === 'Running');
+  await sim.publish(job, { phase: 'Succeeded', containerStatuses: [terminated()] });
+  await sim.complete(job.uid);
   await waitFor('pods by phase', async () => ((await sample('burstlet_pods', { phase: 'Succeeded' })) ?? 0) >= 1);
   await waitFor('live workers', async () => (await sample('burstlet_workers_live', { pool: 'default' })) === 1);
   await waitFor('completed jobs counted', async () => ((await sample('burstlet_queue_jobs', { pool: 'default', state: 'completed' })) ?? 0) >= 1);
