@@ -21,6 +21,7 @@ const redis = new Redis(server.url, { maxRetriesPerRequest: null });
 const keys = uniqueKeys();
 const pods = new MapPods(pod({ name: 'web', statuses: [running('main')] }));
 await redis.set(keys.podWorker('uid-web'), 'w1');
+await redis.set(keys.worker('w1'), '{}'); // heartbeat
 const worker = simulateWorker(server.url, keys, 'w1');
 const app = buildKubeletApi({ nodeName: 'bench', pods, redis, keys, blockMs: 1000 });
 const base = await app.listen({ host: '127.0.0.1', port: 0 });

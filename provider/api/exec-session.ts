@@ -111,6 +111,10 @@ async function pumpOutput(o: ExecSessionOptions, blocking: Redis, write: (channe
       if (gone()) return [];
       throw err;
     });
+    if (entries.length === 0 && !gone()) {
+      const lost = await workerLost(o);
+      if (lost) return failureStatus(lost);
+    }
     for (const [id, fields] of entries) {
       lastId = id;
       const record = await parseEntry<ExecOutput>(ctx, execOutput, id, fields);
@@ -122,5 +126,16 @@ async function pumpOutput(o: ExecSessionOptions, blocking: Redis, write: (channe
       else if (record.kind === 'error') return failureStatus(record.message ?? 'exec failed on the worker');
     }
   }
+  return undefined;
+}
+
+/**
+ * Why the session can no longer end normally, if so: the worker's heartbeat expired (it died)
+ * or the pod moved to another worker. Checked whenever the output has been quiet for blockMs.
+ */
+export async function workerLost(o: Pick<ExecSessionOptions, 'redis' | 'keys' | 'workerId' | 'start'>): Promise<string | undefined> {
+  const [alive, holder] = await Promise.all([o.redis.exists(o.keys.worker(o.workerId)), o.redis.get(o.keys.podWorker(o.start.uid))]);
+  if (alive === 0) return `worker ${o.workerId} running the pod is gone (no heartbeat)`;
+  if (holder !== o.workerId) return `the pod moved from worker ${o.workerId} to ${holder ?? 'no worker'}`;
   return undefined;
 }

@@ -52,6 +52,7 @@ export async function planExec(deps: Deps, params: Params, query: Query): Promis
   if (state && !state.running) throw new BurstletError('INVALID_INPUT', `container "${params.container}" in pod "${params.pod}" is not running`);
   const workerId = await deps.redis.get(deps.keys.podWorker(pod.metadata.uid));
   if (!workerId) throw new BurstletError('INVALID_INPUT', `pod "${params.pod}" is not running on any worker yet`);
+  if ((await deps.redis.exists(deps.keys.worker(workerId))) === 0) throw new BurstletError('INVALID_INPUT', `worker ${workerId} running pod "${params.pod}" is gone (no heartbeat)`);
   return {
     workerId,
     start: { kind: 'exec', uid: pod.metadata.uid, sessionId: randomUUID(), container: params.container, command, stdin, tty },

@@ -22,6 +22,8 @@ async function setup(t: TestContext) {
   const keys = uniqueKeys();
   const pods = new MapPods(pod({ name: 'web', statuses: [running('main')] }), pod({ name: 'queued', phase: 'Pending' }));
   await redis.set(keys.podWorker('uid-web'), 'w1');
+  // The worker's heartbeat (its content does not matter to the kubelet API).
+  await redis.set(keys.worker('w1'), '{}');
   const worker = simulateWorker(server.url, keys, 'w1');
   const app = buildKubeletApi({ nodeName: 'burstlet', pods, redis, keys, blockMs: 100 });
   t.after(async () => {
@@ -186,4 +188,24 @@ test('closing the API ends open exec sessions and tells the worker stdin is clos
   assert.equal(await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open after 20 s'), 20_000).unref())]), 'closed');
   await c.closed;
   await eventually(() => [...worker.inputs.values()][0]?.some((i) => i.close === true) ?? false, 'stdin close');
+});
+
+test('a worker that dies mid-session ends it with a Failure status instead of hanging (real redis)', async (t) => {
+  const { ws: base, worker, keys } = await setup(t);
+  const c = connect(`${base}${path('command=sleep&stdin=1&stdout=1')}`, ['v4.channel.k8s.io']);
+  await c.opened;
+  await eventually(() => worker.control.length === 1, 'the exec control message');
+  await redis.del(keys.worker('w1'));
+  await c.closed;
+  const status = JSON.parse(on(c.frames, 3));
+  assert.equal(status.status, 'Failure');
+  assert.match(status.message, /worker w1 running the pod is gone/);
+});
+
+test('a pod whose worker has no heartbeat is refused before the upgrade (real redis)', async (t) => {
+  const { http, keys } = await setup(t);
+  await redis.del(keys.worker('w1'));
+  const res = await fetch(`${http}${path('command=ls&stdout=1')}`);
+  assert.equal(res.status, 400);
+  assert.match(await res.text(), /worker w1 running pod "web" is gone/);
 });
