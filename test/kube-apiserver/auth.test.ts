@@ -141,3 +141,14 @@ test('TokenReview authenticates static tokens', async () => {
   assert.equal(bad.body.status.authenticated, undefined);
   assert.ok(bad.body.status.error);
 });
+
+test('NodeRestriction: taints are fixed after registration; nodes create only mirror pods bound to themselves', async () => {
+  const taint = await node('PATCH', '/api/v1/nodes/n1', { spec: { taints: [{ key: 'k', value: 'v', effect: 'NoSchedule' }] } }, SMP);
+  assert.equal(taint.status, 403);
+  assert.match(taint.body.message, /node "n1" is not allowed to modify taints/);
+  const plain = await node('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'not-mirror' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i:1' }] } });
+  assert.equal(plain.status, 403);
+  assert.match(plain.body.message, /can only create mirror pods/);
+  const mirror = await node('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'mirror', annotations: { 'kubernetes.io/config.mirror': 'x' } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i:1' }] } });
+  assert.equal(mirror.status, 201);
+});

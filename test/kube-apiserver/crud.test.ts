@@ -231,3 +231,18 @@ test('pod status: a terminated container of a restartPolicy=Never pod may not ru
   await api('PATCH', `${PODS}/always/status`, terminated, 'application/merge-patch+json');
   assert.equal((await api('PATCH', `${PODS}/always/status`, running, 'application/merge-patch+json')).status, 200);
 });
+
+test('binding an already bound pod is 409; a continue token from before compaction is 410', async () => {
+  await api('POST', PODS, pod('bound-twice'));
+  assert.equal((await api('POST', `${PODS}/bound-twice/binding`, { target: { kind: 'Node', name: 'a' } })).status, 201);
+  const again = await api('POST', `${PODS}/bound-twice/binding`, { target: { kind: 'Node', name: 'b' } });
+  assert.equal(again.status, 409);
+  assert.match(again.body.message, /is already assigned to node "a"/);
+  const page = await api('GET', '/api/v1/namespaces/default/pods?limit=1');
+  assert.ok(page.body.metadata.continue);
+  await api('POST', PODS, pod('after-page'));
+  s.compact();
+  const stale = await api('GET', `/api/v1/namespaces/default/pods?limit=1&continue=${encodeURIComponent(page.body.metadata.continue)}`);
+  assert.equal(stale.status, 410);
+  assert.equal(stale.body.reason, 'Expired');
+});

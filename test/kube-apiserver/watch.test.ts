@@ -147,6 +147,21 @@ test('single-object watches: /watch/ path and metadata.name field selector', asy
   }
 });
 
+test('events.k8s.io watches see core/v1 events in events.k8s.io form', async () => {
+  const list = await api('GET', '/apis/events.k8s.io/v1/namespaces/default/events');
+  const w = await watch(`/apis/events.k8s.io/v1/namespaces/default/events?watch=1&resourceVersion=${list.body.metadata.resourceVersion}`);
+  try {
+    await api('POST', '/api/v1/namespaces/default/events', { metadata: { name: 'w-ev' }, involvedObject: { kind: 'Pod', name: 'x', namespace: 'default' }, reason: 'Pulled', message: 'done', type: 'Normal' });
+    const ev = await w.waitFor((e) => e.object.metadata.name === 'w-ev');
+    assert.equal(ev.object.apiVersion, 'events.k8s.io/v1');
+    assert.equal(ev.object.note, 'done');
+    assert.equal(ev.object.regarding.name, 'x');
+    assert.equal(ev.object.message, undefined);
+  } finally {
+    w.close();
+  }
+});
+
 test('stop() ends open watches', async () => {
   const other = await startKubeApiServer();
   const w = await openWatch(other.url, '/api/v1/pods?watch=1', other.token);
