@@ -4,9 +4,9 @@
  * request metrics) → one file per endpoint. It takes everything through `KubeletApiDeps`
  * (deps.ts) so the pod controller wires it and tests build it alone.
  *
- * Not the kubelet's: SPDY streaming (exec answers 400 with an explanation; WebSocket only),
- * attach and port-forward (501: workers have no attach/port-forward contract), /logs (node
- * log files), /configz, /debug, /checkpoint, /runningpods, /stats (only /stats/summary).
+ * Missing next to the kubelet (docs/kubelet-api.md): SPDY streaming (exec is WebSocket only;
+ * an SPDY upgrade gets 501), attach and port-forward (501: workers have no contract for them),
+ * /logs (node log files), /configz, /debug, /checkpoint, /runningpods, /stats/container.
  */
 import websocket from '@fastify/websocket';
 import { fastify, LogController, type FastifyInstance } from 'fastify';
