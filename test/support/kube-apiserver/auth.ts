@@ -2,7 +2,7 @@
 // public paths), with the apiserver's Forbidden wording.
 import { nodeAuthorize, nodeNameOf } from './node-authorizer.ts';
 import type { Store } from './store.ts';
-import { serviceAccountUser, type TokenIssuer } from './tokens.ts';
+import { serviceAccountUser, type TokenClaims, type TokenIssuer } from './tokens.ts';
 import { isObject } from './objects.ts';
 
 /** An authenticated (or anonymous) identity. */
@@ -55,15 +55,18 @@ export function authenticate(header: string | undefined, tokens: Record<string, 
   const known = Object.hasOwn(tokens, token) ? tokens[token] : undefined;
   if (known) return { user: known.user, groups: [...new Set([...known.groups, 'system:authenticated'])] };
   const claims = issuer.verify(token);
-  if (!claims || !claims.aud.some((a) => issuer.apiAudiences.includes(a))) return undefined;
+  if (!claims || !claims.aud.some((a) => issuer.apiAudiences.includes(a)) || !stillBound(store, claims)) return undefined;
+  return serviceAccountUser(claims);
+}
+
+/** A service-account token stays valid only while its account (and bound pod) exist unchanged and the pod is not terminating. */
+export function stillBound(store: Store, claims: TokenClaims): boolean {
   const k = claims['kubernetes.io'];
   const sa = store.get('serviceaccounts', k.namespace, k.serviceaccount.name);
-  if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return undefined;
-  if (k.pod) {
-    const pod = store.get('pods', k.namespace, k.pod.name);
-    if (!pod || pod.metadata.uid !== k.pod.uid || pod.metadata.deletionTimestamp) return undefined;
-  }
-  return serviceAccountUser(claims);
+  if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return false;
+  if (!k.pod) return true;
+  const pod = store.get('pods', k.namespace, k.pod.name);
+  return pod !== undefined && pod.metadata.uid === k.pod.uid && !pod.metadata.deletionTimestamp;
 }
 
 // Non-resource paths every caller may read (system:public-info-viewer) and those needing a login (system:discovery).

@@ -1,27 +1,17 @@
 // TokenReview and SubjectAccessReview: the delegated authn/authz APIs the kubelet API uses.
-import { reviewAccess } from './auth.ts';
+import { reviewAccess, stillBound } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { isObject, type KubeObject } from './objects.ts';
-import { serviceAccountUser, type TokenClaims } from './tokens.ts';
+import { serviceAccountUser } from './tokens.ts';
 
 type User = { user: string; uid?: string; groups: string[]; extra?: Record<string, string[]> };
-
-/** A service-account token stays valid only while its account (and bound pod) still exist unchanged. */
-function stillBound(ctx: ServerContext, claims: TokenClaims): boolean {
-  const k = claims['kubernetes.io'];
-  const sa = ctx.store.get('serviceaccounts', k.namespace, k.serviceaccount.name);
-  if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return false;
-  if (!k.pod) return true;
-  const pod = ctx.store.get('pods', k.namespace, k.pod.name);
-  return pod !== undefined && pod.metadata.uid === k.pod.uid && !pod.metadata.deletionTimestamp;
-}
 
 /** The user and the audiences it is valid for among `wanted`, or undefined. */
 function resolve(ctx: ServerContext, token: string, wanted: string[]): { user: User; audiences: string[] } | undefined {
   const claims = ctx.issuer.verify(token);
   if (claims) {
     const audiences = wanted.filter((a) => claims.aud.includes(a));
-    return audiences.length > 0 && stillBound(ctx, claims) ? { user: serviceAccountUser(claims), audiences } : undefined;
+    return audiences.length > 0 && stillBound(ctx.store, claims) ? { user: serviceAccountUser(claims), audiences } : undefined;
   }
   const known = Object.hasOwn(ctx.tokens, token) ? ctx.tokens[token] : undefined;
   // Static tokens carry no audience: they are valid for the server's own audiences only.
