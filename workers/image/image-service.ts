@@ -155,6 +155,7 @@ export class ImageService {
         id: res.configDigest,
         repoTags: [...new Set([...(old?.repoTags ?? []), ...(tag ? [tag] : [])])],
         repoDigests: [...new Set([...(old?.repoDigests ?? []), digestName])],
+        byDigest: (old?.byDigest ?? false) || ref.tag === undefined,
         manifestDigest: res.manifestDigest,
         blobs: [...new Set([...(old?.blobs ?? []), ...res.blobs])],
         chainIds: res.chainIds,
@@ -163,7 +164,7 @@ export class ImageService {
         pulledAt: new Date().toISOString(),
       };
       await this.images.put(record);
-      if (tag) await this.images.retag(tag, record.id);
+      if (tag && (await this.images.retag(tag, record.id))) this.#gcWanted = true; // runs once no pull is in flight
       this.#backoff.succeeded(name);
       const durationMs = Date.now() - started;
       emit({

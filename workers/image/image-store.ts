@@ -13,6 +13,8 @@ export interface ImageRecord {
   repoTags: string[];
   /** Canonical `registry/repo@sha256:` names (manifest digests). */
   repoDigests: string[];
+  /** Pulled by digest at least once: its digest name keeps it when it loses every tag. */
+  readonly byDigest: boolean;
   readonly manifestDigest: string;
   /** Every blob this image holds: index (if any), manifest, config, layers. */
   readonly blobs: readonly string[];
@@ -80,14 +82,22 @@ export class ImageStore {
 
   /**
    * Records that `tag` now names image `id`: moves the tag off any other image, and deletes
-   * images left with no name at all (their content becomes garbage for GC).
+   * images left with no name at all (their content becomes garbage for GC). True when
+   * one was deleted.
    */
-  async retag(tag: string, id: string): Promise<void> {
+  async retag(tag: string, id: string): Promise<boolean> {
+    let orphaned = false;
     for (const rec of await this.list()) {
       if (rec.id === id || !rec.repoTags.includes(tag)) continue;
       rec.repoTags = rec.repoTags.filter((t) => t !== tag);
-      if (rec.repoTags.length === 0 && rec.repoDigests.length === 0) await this.delete(rec.id);
-      else await this.put(rec);
+      // An image only ever named by tags goes when its last tag moves on (as in containerd).
+      if (rec.repoTags.length === 0 && !rec.byDigest) {
+        await this.delete(rec.id);
+        orphaned = true;
+      } else {
+        await this.put(rec);
+      }
     }
+    return orphaned;
   }
 }
