@@ -21,6 +21,7 @@ import type { LockKeeper } from './lock-keeper.ts';
 import type { Registry } from './registry.ts';
 import type { RedisReporter } from './reporter.ts';
 
+/** Everything the consumer drives; the host owns and closes each of them. */
 export interface ConsumerOptions {
   /** A BullMQ Worker without a processor (manual processing). */
   worker: Worker;

@@ -16,6 +16,7 @@ import { applyInput, bridgeExec } from './exec-bridge.ts';
 
 export const CONTROL_GROUP = 'worker';
 
+/** The control stream's connections and handlers; `onStop` must not block. */
 export interface ControlOptions {
   /** A connection of its own: the reader blocks on it. */
   blocking: Redis;

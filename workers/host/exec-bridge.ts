@@ -16,6 +16,7 @@ import type { ExecSession, PodRunner } from '../pod-runner.ts';
 const OUTPUT_TTL_SECONDS = 3600;
 const OUTPUT_MAXLEN = 10_000;
 
+/** What one exec session needs; the bridge opens (and closes) its own input connection. */
 export interface ExecBridgeOptions {
   runner: Pick<PodRunner, 'exec'>;
   /** Non-blocking commands (output). */

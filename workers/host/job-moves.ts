@@ -22,6 +22,7 @@ import type { PodOutcome } from '../pod-runner.ts';
 /** How long `keys.podWorker(uid)` outlives a completed pod (the provider may still ask). */
 export const POD_WORKER_TTL_SECONDS = 24 * 3600;
 
+/** The Redis side of every move; the token is the worker id. */
 export interface MoveContext {
   redis: Redis;
   keys: Keys;

@@ -11,6 +11,7 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 
+/** The BullMQ worker whose locks are renewed, the host's token and what to do on loss (must not block). */
 export interface LockKeeperOptions {
   worker: Pick<Worker, 'extendJobLocks'>;
   token: string;

@@ -6,6 +6,7 @@ import type { Capacity } from '../../src/schema/worker.ts';
 
 export type ShutdownMode = 'finish' | 'handback';
 
+/** Every setting of a host; build it with `hostOptions` (defaults) or `hostOptionsFromSettings` (CLI). */
 export interface HostOptions {
   /** Redis URL (redis:// or rediss://). */
   redisUrl: string;

@@ -15,6 +15,7 @@ import { Job, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { PodRunner } from '../pod-runner.ts';
 
+/** What re-adoption needs; `adopt` is called once per job whose lock is ours again. */
 export interface ReadoptOptions {
   worker: Worker;
   runner: Pick<PodRunner, 'list' | 'stop'>;

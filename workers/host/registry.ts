@@ -12,6 +12,7 @@ import type { Capacity, WorkerInfo } from '../../src/schema/worker.ts';
 /** What the registry publishes besides `used`, `heartbeatAt`. */
 export type StaticInfo = Omit<WorkerInfo, 'used' | 'heartbeatAt'>;
 
+/** What the registry needs; `used` is called at every heartbeat and must be cheap. */
 export interface RegistryOptions {
   redis: Redis;
   keys: Keys;

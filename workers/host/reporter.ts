@@ -35,6 +35,7 @@ interface PodState {
   stats: Omit<PodStats, 'workerId' | 'at'> | undefined;
 }
 
+/** The reporter's Redis and identity; the reporter never closes the connection (the host does). */
 export interface ReporterOptions {
   /** A connection with `enableOfflineQueue: false`, so calls fail fast while Redis is down. */
   redis: Redis;
