@@ -44,6 +44,12 @@ test('a bad token is 401 Unauthorized; no token is system:anonymous (403 except 
   assert.equal((await as(undefined)('GET', '/healthz')).body, 'ok');
 });
 
+test('addToken registers an identity at run time', async () => {
+  assert.equal((await as('late-tok')('GET', '/api/v1/nodes/n1')).status, 401);
+  s.addToken('late-tok', { user: 'system:node:n1', groups: ['system:nodes'] });
+  assert.equal((await as('late-tok')('GET', '/api/v1/nodes/n1')).status, 200);
+});
+
 test('the authorize hook decides first', async () => {
   const reader = as(READER);
   assert.equal((await reader('GET', '/api/v1/namespaces/default/configmaps/other-cm')).status, 200);

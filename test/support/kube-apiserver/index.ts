@@ -76,6 +76,8 @@ export interface KubeApiServer {
   kubeconfigPath: string;
   /** A kubeconfig (YAML) for another bearer token, e.g. a node identity from `tokens`. */
   kubeconfigFor(token: string, userName?: string): string;
+  /** Registers (or replaces) a static bearer token while running. */
+  addToken(token: string, user: TokenUser): void;
   /** Direct access for tests: objects in storage form, watch history, compact(). */
   store: Store;
   registry: Registry;
@@ -118,6 +120,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
   return {
     url, port, caCert: serving?.cert, kubeletClientToken: kubeletToken, token: adminToken, kubeconfig, kubeconfigPath, store, registry: ctx.registry, issuer,
     kubeconfigFor: (token, userName = 'user') => kubeconfigYaml(url, token, userName, undefined, serving?.cert),
+    addToken: (token, user) => {
+      ctx.tokens[token] = user;
+    },
     compact: () => store.compact(),
     closeWatches: () => {
       for (const close of [...ctx.watchClosers]) close();
