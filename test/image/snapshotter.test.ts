@@ -94,6 +94,10 @@ for (const make of [(d: string) => new OverlaySnapshotter(d), (d: string) => new
       })));
       assert.equal(applied, 1);
       assert.ok(await s.has(c1));
+      // A temp dir a crash left behind goes at the next gc; committed snapshots kept stay.
+      mkdirSync(join(dir, 'store', 'snapshots', 'tmp-crashed', 'fs'), { recursive: true });
+      assert.equal(await s.gc(new Set([c1])), 0);
+      assert.deepEqual(readdirSync(join(dir, 'store', 'snapshots')), [c1.slice(7)]);
     });
   });
 }

@@ -38,7 +38,10 @@ export interface Snapshotter {
   prepare(id: string, chainId: string): Promise<Mount[]>;
   /** Removes container `id`'s writable part (after the runtime unmounted it). */
   release(id: string): Promise<void>;
-  /** Deletes committed snapshots not in `keep` nor under a prepared container; returns how many went. */
+  /**
+   * Deletes committed snapshots not in `keep` nor under a prepared container, and temp dirs
+   * a crash left behind; returns how many snapshots went.
+   */
   gc(keep: ReadonlySet<string>): Promise<number>;
   list(): Promise<string[]>;
   /** The directories holding snapshots and containers, for disk usage. */
@@ -66,6 +69,7 @@ export abstract class SnapshotStore implements Snapshotter {
   abstract readonly kind: 'overlay' | 'copy';
   readonly root: string;
   #committing = new Map<string, Promise<void>>();
+  #tmpDirs = new Set<string>(); // temp dirs of commits running in this process
 
   constructor(root: string) {
     this.root = root;
@@ -113,6 +117,7 @@ export abstract class SnapshotStore implements Snapshotter {
   async #commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void> {
     if (await this.has(chainId)) return;
     const tmp = join(this.root, 'snapshots', `tmp-${randomBytes(6).toString('hex')}`);
+    this.#tmpDirs.add(tmp);
     await fsp.mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o700 });
     try {
       if (parent) await fsp.writeFile(join(tmp, 'parent'), parent);
@@ -122,6 +127,8 @@ export abstract class SnapshotStore implements Snapshotter {
     } catch (err) {
       await fsp.rm(tmp, { recursive: true, force: true });
       throw err;
+    } finally {
+      this.#tmpDirs.delete(tmp);
     }
   }
 
@@ -153,6 +160,11 @@ export abstract class SnapshotStore implements Snapshotter {
   async gc(keep: ReadonlySet<string>): Promise<number> {
     let removed = 0;
     const used = await this.inUse();
+    // Leftovers of commits or collections a crash interrupted.
+    for (const name of await fsp.readdir(join(this.root, 'snapshots')).catch(() => [] as string[])) {
+      const path = join(this.root, 'snapshots', name);
+      if (name.startsWith('tmp-') && !this.#tmpDirs.has(path)) await fsp.rm(path, { recursive: true, force: true });
+    }
     for (const chainId of await this.list()) {
       if (keep.has(chainId) || used.has(chainId) || this.#committing.has(chainId)) continue;
       // Rename first so a crash never leaves a half-deleted snapshot under its real name.
