@@ -69,6 +69,34 @@ test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 
   assert.ok(bEvents.every((e) => e.workerId === host.id));
 });
 
+test('real redis+bullmq: 10 pods of 1 CPU on 4 allocatable: 4 run, the others wait with a reason, then all run; never more than 4', async (t) => {
+  const keys = redisKeys(uniquePrefix('ten'));
+  const runner = new ProcessRunner();
+  const { host, cleanup } = await startHost(server.url, keys.prefix, runner, { allocatable: { cpuMillis: 4000 } });
+  const queue = queueFor(server.url, keys);
+  t.after(async () => {
+    await host.shutdown('handback');
+    await queue.close();
+    cleanup();
+  });
+  const release = join(dir, 'release-ten');
+  const uids = Array.from({ length: 10 }, (_, i) => `ten-${i}`);
+  for (const uid of uids) await enqueue(queue, pod(uid, untilFile(release), { cpuMillis: 1000 }));
+  await waitFor('4 running and a waiting pod told why', async () => {
+    if (runner.list().length !== 4) return false;
+    for (const uid of uids) {
+      const p = (await Job.fromId(queue, uid))?.progress;
+      if (p && typeof p === 'object' && jobProgress(p).state === 'unschedulable') return true;
+    }
+    return false;
+  });
+  assert.equal(host.info().used.cpuMillis, 4000);
+  writeFileSync(release, '');
+  await waitFor('all 10 completed', async () => (await queue.getJobCountByTypes('completed')) === 10);
+  assert.equal(runner.maxConcurrent, 4, 'never overcommitted');
+  assert.deepEqual([...runner.starts.values()], Array(10).fill(1));
+});
+
 test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once', async (t) => {
   const keys = redisKeys(uniquePrefix('dedupe'));
   const runner = new ProcessRunner();

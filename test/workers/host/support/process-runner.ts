@@ -29,6 +29,8 @@ export class ProcessRunner implements PodRunner {
   readonly #o: ProcessRunnerOptions;
   /** How many times each pod was started (not re-attached). */
   readonly starts = new Map<string, number>();
+  /** Most pods this runner ever held at once. */
+  maxConcurrent = 0;
 
   constructor(options: ProcessRunnerOptions = {}) {
     this.#o = options;
@@ -43,6 +45,7 @@ export class ProcessRunner implements PodRunner {
     this.starts.set(job.uid, (this.starts.get(job.uid) ?? 0) + 1);
     const pod: Pod = { job, reporter, children: new Map(), exits: new Map(), done: Promise.resolve({ phase: 'Failed' }) };
     this.#pods.set(job.uid, pod);
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.#pods.size);
     pod.done = this.#start(pod).finally(() => this.#pods.delete(job.uid));
     return pod.done;
   }
