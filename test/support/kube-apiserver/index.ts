@@ -91,6 +91,16 @@ export interface KubeApiServer {
 
 const PLACEHOLDER_CA = '-----BEGIN CERTIFICATE-----\nYnVyc3RsZXQgdGVzdCBBUEkgc2VydmVyIGhhcyBubyBUTFM=\n-----END CERTIFICATE-----\n';
 
+/**
+ * Starts a server on 127.0.0.1 (free port) with the built-in namespaces seeded. Typical use:
+ *
+ *   const api = await startKubeApiServer({ tokens: { [nodeToken]: { user: 'system:node:vk', groups: ['system:nodes'] } } });
+ *   t.after(() => api.stop());
+ *   const kc = new KubeConfig(); kc.loadFromString(api.kubeconfigFor(nodeToken));   // or api.kubeconfig (admin)
+ *
+ * Use `tls: true` when kubectl is involved, `bookmarkIntervalMs` small when a test waits for
+ * bookmarks, `compact()` + `closeWatches()` to make informers relist after 410 Gone.
+ */
 export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const adminToken = opts.adminToken ?? randomBytes(24).toString('hex');
   const store = new Store({ historySize: opts.historySize });

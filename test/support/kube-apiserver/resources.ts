@@ -82,7 +82,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     statusSplit: true, graceful: true, returnDeleted: true, generation: true, fields: podFields }),
   def({ resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
   def({ resource: 'secrets', kind: 'Secret', fields: (o) => ({ type: str(at(o, 'type')) }) }),
-  def({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'] }),
+  def({ resource: 'serviceaccounts', kind: 'ServiceAccount', shortNames: ['sa'], subresources: ['token'], returnDeleted: true }),
   def({ resource: 'events', kind: 'Event', shortNames: ['ev'], createOnUpdate: true, fields: eventFields }),
   def({ group: 'events.k8s.io', resource: 'events', kind: 'Event', shortNames: ['ev'], createOnUpdate: true,
     storage: 'events', fields: eventFields }),
