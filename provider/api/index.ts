@@ -25,6 +25,8 @@ import { statsSummaryRoute } from './stats-summary.ts';
 import { installStatusErrors } from './status.ts';
 
 export type { KubeletApiDeps, PodSource, RequestAuthorizer, RequestAttributes, KubeletTls } from './deps.ts';
+export { kubeAuthorizer, type ReviewClient } from './kube-authorizer.ts';
+export { loadKubeletTls, type KubeletTlsOptions } from './tls.ts';
 
 /**
  * Builds (does not start) the kubelet API. Call `listen({ host, port })` on the result, and
