@@ -17,7 +17,7 @@ import type { EventRecorder } from './events.ts';
 import { KeyedRunner } from './keyed-runner.ts';
 import type { Kube, KubeObject } from './kube-client.ts';
 import type { ProviderMetrics } from './metrics.ts';
-import { deletionStep, sendStop, type DeletionContext } from './pod-deletion.ts';
+import { DELETION_SLACK_MS, deletionStep, sendStop, type DeletionContext } from './pod-deletion.ts';
 import { allContainersTerminated, configErrorStatus, failedStatus, isTerminalPhase } from './pod-status.ts';
 import type { PodQueues } from './queue.ts';
 import { writePodStatus } from './status-writer.ts';
@@ -37,6 +37,8 @@ export interface PodControllerOptions {
   metrics?: ProviderMetrics;
   /** First retry of a CreateContainerConfigError (doubles up to 5 min; default 10 s). */
   configRetryMs?: number;
+  /** A deleting pod still running this long after its grace period is deleted anyway (default 15 s). */
+  deletionSlackMs?: number;
   /** Called when a pod is gone from the API server (status sync forgets it). */
   onGone?(uid: string): void;
 }
@@ -49,7 +51,7 @@ export class PodController {
   readonly #pods = new Map<string, KubeObject>();
   readonly #gone = new Map<string, KubeObject>();
   readonly #pool = new Map<string, string>();
-  readonly #stopSent = new Set<string>();
+  readonly #stopSent = new Map<string, string>();
   readonly #terminated = new Set<string>();
   readonly #retryMs = new Map<string, number>();
   #pools: string[] | undefined;
@@ -140,8 +142,12 @@ export class PodController {
   async #deleting(pod: KubeObject): Promise<void> {
     const uid = pod.metadata.uid;
     const ctx: DeletionContext = { ...this.#o, pools: () => this.pools() };
-    const step = await deletionStep(ctx, pod, this.#terminated.has(uid) || allContainersTerminated(pod), this.#stopSent);
+    const slack = this.#o.deletionSlackMs ?? DELETION_SLACK_MS;
+    const step = await deletionStep(ctx, pod, this.#terminated.has(uid) || allContainersTerminated(pod), this.#stopSent, slack);
     if (step === 'retry') this.#runner.kickAfter(uid, 250);
+    // Look again when the grace period is over (a dead worker never reports), and now and
+    // then meanwhile (the job may have moved to another worker).
+    if (step === 'stopping') this.#runner.kickAfter(uid, Math.min(Math.max(Date.parse(pod.metadata.deletionTimestamp) + slack - Date.now() + 100, 100), 5000));
   }
 
   // The pod is gone from the API server: its job goes too (a running one is stopped at once).
@@ -150,7 +156,7 @@ export class PodController {
     const loc = await this.#o.queues.locate(uid, await this.pools());
     if (loc.state === 'active' && !this.#terminated.has(uid) && !this.#stopSent.has(uid)) {
       if (!(await sendStop(this.#o, uid, 0, 'pod deleted from the API server'))) return this.#runner.kickAfter(uid, 250);
-      this.#stopSent.add(uid);
+      this.#stopSent.set(uid, 'any');
     }
     if (loc.state !== 'missing' && loc.state !== 'active' && !(await this.#o.queues.remove(loc.pool, uid))) return this.#runner.kickAfter(uid, 250);
     if (loc.state === 'active') return this.#runner.kickAfter(uid, 1000);

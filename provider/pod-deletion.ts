@@ -24,17 +24,28 @@ export interface DeletionContext {
 /** What the deletion step decided; 'retry' asks the caller to look again soon. */
 export type DeletionStep = 'deleted' | 'stopping' | 'retry';
 
-/** One step of a pod's graceful deletion; idempotent, called again on every change. */
-export async function deletionStep(ctx: DeletionContext, pod: KubeObject, terminated: boolean, stopSent: Set<string>): Promise<DeletionStep> {
+/** A worker that does not finish within the grace period plus this is presumed gone. */
+export const DELETION_SLACK_MS = 15_000;
+
+/**
+ * One step of a pod's graceful deletion; idempotent, called again on every change.
+ * `stopSent` maps UID → the worker told to stop (a job re-claimed elsewhere is told again).
+ */
+export async function deletionStep(ctx: DeletionContext, pod: KubeObject, terminated: boolean, stopSent: Map<string, string>, slackMs = DELETION_SLACK_MS, now = Date.now()): Promise<DeletionStep> {
   const uid: string = pod.metadata.uid;
   const loc = await ctx.queues.locate(uid, await ctx.pools());
-  if (loc.state === 'active' && !terminated) {
-    if (stopSent.has(uid)) return 'stopping';
+  // deletionTimestamp is set to the time the grace period ends.
+  const overdue = now > Date.parse(pod.metadata.deletionTimestamp) + slackMs;
+  if (loc.state === 'active' && !terminated && !overdue) {
+    const worker = await ctx.redis.get(ctx.keys.podWorker(uid));
+    if (!worker) return 'retry';
+    if (stopSent.get(uid) === worker) return 'stopping';
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-    if (!(await sendStop(ctx, uid, grace, 'pod deleted'))) return 'retry';
-    stopSent.add(uid);
+    await sendStop(ctx, uid, grace, 'pod deleted');
+    stopSent.set(uid, worker);
     return 'stopping';
   }
+  if (overdue && !terminated) ctx.log.warn({ uid }, 'pod did not terminate within its grace period; deleting it anyway');
   if (loc.state !== 'missing' && loc.state !== 'completed' && loc.state !== 'failed' && loc.state !== 'active') {
     // Still queued: take it out before any worker claims it; if one just did, stop it instead.
     if (!(await ctx.queues.remove(loc.pool, uid))) return 'retry';

@@ -41,6 +41,8 @@ export interface ProviderOptions {
   /** How often the worker pool is looked at for the node status (default 5 s). */
   workerCheckMs?: number;
   configRetryMs?: number;
+  /** See PodControllerOptions.deletionSlackMs. */
+  deletionSlackMs?: number;
   log: Logger;
   metrics?: ProviderMetrics;
   /** How often queue depth, workers and pods by phase are sampled (default 5 s). */
@@ -69,7 +71,7 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const lease = new LeaseController({ kube, nodeName: o.node.nodeName, nodeUid: () => node.uid, durationSeconds: o.leaseDurationSeconds, renewIntervalMs: o.leaseRenewMs, log });
   let status: StatusSync | undefined;
   const controller = new PodController({
-    kube, redis, keys, queues, sources: apiSources(kube), events, workers, log, metrics: o.metrics, configRetryMs: o.configRetryMs,
+    kube, redis, keys, queues, sources: apiSources(kube), events, workers, log, metrics: o.metrics, configRetryMs: o.configRetryMs, deletionSlackMs: o.deletionSlackMs,
     onGone: (uid) => void status?.forget(uid).catch((err) => log.warn({ err, uid }, 'could not forget pod state')),
   });
   const informer = new PodInformer({ kube, nodeName: o.node.nodeName, handler: controller, log });

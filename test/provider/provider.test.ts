@@ -18,7 +18,7 @@ before(async () => {
   sim = new SimWorker(env.redis, env.keys, 'sim-1');
   await sim.register();
   provider = await startProvider({
-    kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), configRetryMs: 100, workerCheckMs: 100, metrics, metricsIntervalMs: 50,
+    kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), configRetryMs: 100, workerCheckMs: 100, deletionSlackMs: 500, metrics, metricsIntervalMs: 50,
     node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
   });
 });
@@ -139,6 +139,36 @@ test('deletion: a running pod gets stop with its grace period and is deleted as 
   const q = queues();
   await waitFor('job removed once the pod is gone', async () => (await q.locate(job.uid, ['default'])).state === 'missing');
   await q.close();
+});
+
+test('deletion: a worker that never reports is given its grace period, then the pod is deleted anyway (redis)', async () => {
+  const pod = await createPod('silent-1', { terminationGracePeriodSeconds: 1 });
+  const job = await sim.claim();
+  assert.equal(job.uid, pod.metadata.uid);
+  await sim.publish(job, { phase: 'Running', containerStatuses: [running()] });
+  await waitFor('Running', async () => (await getPod('silent-1')).status.phase === 'Running');
+  await env.kube.request('DELETE', '/api/v1/namespaces/default/pods/silent-1');
+  await waitFor('stop sent', async () => (await sim.control()).some((m) => m.kind === 'stop' && m.uid === job.uid));
+  await waitFor('deleted after grace + slack although the worker stayed silent', () => podGone('silent-1'));
+  await sim.complete(job.uid);
+});
+
+test('status sync: a redelivered snapshot records its notes once; a malformed message goes to dead-letter (redis)', async () => {
+  await createPod('dup-1');
+  const job = await sim.claim();
+  const note = { type: 'Warning' as const, reason: 'BackOff', message: 'Back-off restarting failed container c', container: 'c', at: Date.now() };
+  const seq = await env.redis.incr(env.keys.podSeq(job.uid));
+  await sim.publish(job, { phase: 'Running', seq, containerStatuses: [running()], notes: [note] });
+  await sim.publish(job, { phase: 'Running', seq, containerStatuses: [running()], notes: [note] });
+  await env.redis.xadd(env.keys.events, '*', 'm', '{"uid": 42}');
+  await waitFor('Running', async () => (await getPod('dup-1')).status.phase === 'Running');
+  await waitFor('dead-lettered', async () => (await env.redis.xlen(env.keys.deadLetter)) >= 1);
+  await sim.publish(job, { phase: 'Succeeded', containerStatuses: [terminated()] });
+  await waitFor('Succeeded', async () => (await getPod('dup-1')).status.phase === 'Succeeded');
+  const backoffs = (await podEvents('dup-1')).filter((e: any) => e.reason === 'BackOff');
+  assert.equal(backoffs.length, 1, 'one Event for the same (pod, seq, note)');
+  assert.equal(backoffs[0].type, 'Warning');
+  await sim.complete(job.uid);
 });
 
 test('pod: no live worker fits → an "Insufficient cpu" Warning Event, the pod stays queued (redis)', async () => {
