@@ -91,6 +91,7 @@ test('node identity: pods/status PATCH only for pods bound to it; GET pods/statu
   assert.equal(get.status, 403);
   assert.equal(get.body.message, 'pods "on-n1" is forbidden: User "system:node:n1" cannot get resource "pods/status" in API group "" in the namespace "default"');
   assert.equal((await node('GET', '/api/v1/namespaces/default/pods/on-n1')).status, 200);
+  assert.equal((await node('GET', '/api/v1/namespaces/default/pods/on-n2')).status, 403, 'only pods bound to it');
   assert.equal((await node('GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dn1')).status, 200);
   assert.equal((await node('GET', '/api/v1/pods')).status, 403, 'list needs the spec.nodeName selector');
   assert.equal((await node('DELETE', '/api/v1/namespaces/default/pods/on-n2')).status, 403);

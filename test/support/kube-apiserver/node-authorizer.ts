@@ -56,6 +56,10 @@ export function nodeAuthorize(store: Store, node: string, attrs: Attributes): De
       if (!attrs.subresource && (attrs.verb === 'list' || attrs.verb === 'watch') && fieldEquals(attrs.fieldSelector)['spec.nodeName'] !== node) {
         return deny(`can only list/watch pods with spec.nodeName=${node} field selector`);
       }
+      if (!attrs.subresource && attrs.verb === 'get') {
+        const pod = store.get('pods', attrs.namespace, attrs.name);
+        if (!pod || !isObject(pod.spec) || pod.spec.nodeName !== node) return deny(`no relationship found between node '${node}' and this object`);
+      }
       return rulesAllow(attrs) ? allow : deny();
     default:
       return rulesAllow(attrs) ? allow : deny();
