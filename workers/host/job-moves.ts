@@ -64,8 +64,9 @@ export async function returnToQueue(ctx: MoveContext, job: Job): Promise<void> {
  */
 export async function markRunning(ctx: MoveContext, job: Job): Promise<string | null> {
   const previous = await ctx.redis.set(ctx.keys.podWorker(job.id!), ctx.workerId, 'GET');
-  // Informational only: a failure must not keep the pod from running.
-  job.updateProgress(progress(ctx, 'running')).catch(() => undefined);
+  // Only a job that carries an older word (unschedulable, handed back) needs it replaced;
+  // informational, so a failure must not keep the pod from running.
+  if (job.progress && typeof job.progress === 'object') job.updateProgress(progress(ctx, 'running')).catch(() => undefined);
   return previous;
 }
 
