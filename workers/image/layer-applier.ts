@@ -168,7 +168,7 @@ class LayerApplier implements TarHandler {
     const path = join(this.#o.root, rel);
     if (e.type === 'dir') return this.#dir(rel, path, e);
     this.#clear(rel, path);
-    this.#created.add(rel);
+    this.#remember(rel);
     if (e.type === 'file') {
       this.#fd = fs.openSync(path, OPEN_FLAGS, 0o600);
     } else if (e.type === 'symlink') {
@@ -280,8 +280,13 @@ class LayerApplier implements TarHandler {
     const st = lstatOrNull(path);
     if (st && !st.isDirectory()) this.#clear(rel, path);
     if (!st || !st.isDirectory()) fs.mkdirSync(path, { mode: 0o700 });
-    this.#created.add(rel);
+    this.#remember(rel);
     this.#metadata(path, e);
+  }
+
+  /** Only delete mode needs the set (opaque dirs keep this layer's own entries). */
+  #remember(rel: string): void {
+    if (this.#o.whiteouts === 'delete') this.#created.add(rel);
   }
 
   /** Removes whatever this layer's root holds at `rel` (never following links). */
