@@ -53,7 +53,7 @@ export class ApiEventRecorder implements EventRecorder {
       count: 1,
     };
     try {
-      await this.#kube.request('POST', paths.events(m.namespace), { body: event });
+      await this.#kube.request('POST', paths.events(m.namespace), { body: event, event: true });
     } catch (err) {
       if (!isAlreadyExists(err)) this.#onError(err);
     }

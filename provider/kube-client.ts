@@ -42,6 +42,8 @@ export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
   patch?: PatchType;
+  /** Counted against the Event limiter instead of the main one (the kubelet's --event-qps). */
+  event?: boolean;
 }
 
 /** One event of a watch stream (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR). */
@@ -68,6 +70,9 @@ export interface KubeClientOptions {
   config?: KubeConfig;
   qps?: number;
   burst?: number;
+  /** Separate limit for Event writes, like the kubelet's --event-qps/--event-burst (50/100). */
+  eventQps?: number;
+  eventBurst?: number;
   /** Server-side timeout of each watch (seconds); the watch is re-opened after it. */
   watchTimeoutSeconds?: number;
 }
@@ -102,6 +107,7 @@ export function allowPlainHttp(kc: KubeConfig): KubeConfig {
 export class KubeClient implements Kube {
   readonly config: KubeConfig;
   readonly limiter: RateLimiter;
+  readonly eventLimiter: RateLimiter;
   readonly #server: URL;
   readonly #watch: Watch;
   #agent: http.Agent | undefined;
@@ -110,6 +116,7 @@ export class KubeClient implements Kube {
   constructor(options: KubeClientOptions = {}) {
     this.config = allowPlainHttp(options.config ?? loadKubeConfig(options.kubeconfig));
     this.limiter = new TokenBucket(options.qps ?? 50, options.burst ?? 100);
+    this.eventLimiter = new TokenBucket(options.eventQps ?? 50, options.eventBurst ?? 100);
     this.#server = new URL(this.config.getCurrentCluster()!.server);
     this.#watch = new Watch(this.config);
     // Private in client-node but the only way to let a quiet watch live past 30 s.
@@ -117,7 +124,7 @@ export class KubeClient implements Kube {
   }
 
   async request<T = KubeObject>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    await this.limiter.take();
+    await (options.event ? this.eventLimiter : this.limiter).take();
     const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));

@@ -134,10 +134,17 @@ export class StatusSync {
     const o = this.#o;
     const uid = latest.uid;
     const pod = o.pod(uid);
-    const fallback: KubeObject = { metadata: { namespace: latest.namespace, name: latest.name, uid }, spec: {} };
+    // Status first (what controllers wait for), then the notes as Events.
+    await this.#applyStatus(pod, latest);
+    const about: KubeObject = pod ?? { metadata: { namespace: latest.namespace, name: latest.name, uid }, spec: {} };
     for (const e of all) {
-      for (const [i, note] of (e.notes ?? []).entries()) await o.events.record(pod ?? fallback, note, `${uid}/${e.seq}/${i}`);
+      for (const [i, note] of (e.notes ?? []).entries()) await o.events.record(about, note, `${uid}/${e.seq}/${i}`);
     }
+  }
+
+  async #applyStatus(pod: KubeObject | undefined, latest: PodEvent): Promise<void> {
+    const o = this.#o;
+    const uid = latest.uid;
     if (!pod) return void o.metrics?.eventsApplied.inc({ result: 'gone' });
     const applied = this.#applied.get(uid) ?? Number((await o.redis.hget(o.keys.appliedSeq, uid)) ?? 0);
     if (latest.seq <= applied) return void o.metrics?.eventsApplied.inc({ result: 'stale' });
