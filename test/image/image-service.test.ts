@@ -57,9 +57,12 @@ function readRootfs(mounts: readonly Mount[], files: string[]): Record<string, s
 }
 
 test('pull by tag resolves the index to this platform; status, list and config (real registry)', async () => {
-  const svc = service();
+  const svc = service({ platform: { os: 'linux', architecture: 'amd64' } });
   const events: PullEvent[] = [];
+  const mark = proxy.log.length;
   const id = await svc.pullImage(via('busybox'), { onEvent: (e) => events.push(e) });
+  const manifests = proxy.log.slice(mark).filter((l) => l.path.includes('/manifests/')).map((l) => l.path.split('/').pop());
+  assert.deepEqual(manifests, ['latest', pushed.busybox.platforms!['linux/amd64']]);
   assert.match(id, /^sha256:[a-f0-9]{64}$/);
   const status = await svc.imageStatus(via('busybox'));
   assert.equal(status?.id, id);
@@ -87,6 +90,8 @@ test('pull by digest, Docker schema2 and Docker manifest lists (real registry)',
 });
 
 test('an index without this platform fails listing the platforms it has', async () => {
+  const arm = service({ platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } });
+  assert.equal((await arm.imageStatus(await arm.pullImage(via('busybox'))))?.config.architecture, 'arm64');
   const svc = service({ platform: { os: 'linux', architecture: 's390x' } });
   await assert.rejects(svc.pullImage(via('busybox')), (err: unknown) => {
     assert.equal(codeOf(err), 'IMAGE_PLATFORM_MISSING');
