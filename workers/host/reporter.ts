@@ -72,10 +72,19 @@ export class RedisReporter {
 
   /** The reporter one pod's runner gets. */
   forPod(uid: string): PodReporter {
+    // The runner must never see an exception from reporting (a snapshot that cannot be
+    // serialised, say): it is logged and dropped.
+    const safe = <A extends unknown[]>(what: string, fn: (...args: A) => void) => (...args: A) => {
+      try {
+        fn(...args);
+      } catch (err) {
+        this.#o.log.error({ err, uid }, `${what} dropped`);
+      }
+    };
     return {
-      status: (snapshot) => this.status(snapshot),
-      log: (container, record) => this.log(uid, container, record),
-      stats: (stats) => this.stats(stats),
+      status: safe('pod status', (snapshot: PodSnapshot) => this.status(snapshot)),
+      log: safe('log line', (container: string, record: LogRecord) => this.log(uid, container, record)),
+      stats: safe('pod stats', (stats: Omit<PodStats, 'workerId' | 'at'>) => this.stats(stats)),
     };
   }
 
@@ -142,8 +151,9 @@ export class RedisReporter {
       return;
     }
     state.pending = undefined;
-    state.inflight = true;
+    // Throws (and the snapshot is lost) only for a snapshot that is not JSON; nothing is in flight yet.
     const event = JSON.stringify({ workerId: this.#o.workerId, at: Date.now(), ...snapshot });
+    state.inflight = true;
     this.#redis
       .publishPodEvent(this.#o.keys.podSeq(uid), this.#o.keys.events, event)
       .then(

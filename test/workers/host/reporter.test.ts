@@ -95,3 +95,19 @@ test('real redis-server: while Redis is down the latest snapshot is kept (with e
   assert.equal(evs[1]!.phase, 'Succeeded');
   assert.deepEqual(evs[1]!.notes!.map((n) => n.reason), ['Started', 'Completed']);
 });
+
+test('real redis-server: a snapshot that cannot be serialised never throws into the runner, and later ones still go out', async (t) => {
+  const keys = redisKeys(uniquePrefix('bad'));
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  const reporter = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger() });
+  t.after(() => {
+    reporter.close();
+    conn.disconnect();
+  });
+  const pod = reporter.forPod('u1');
+  assert.doesNotThrow(() => pod.status({ ...snap('Running'), message: 1n as unknown as string }));
+  pod.status(snap('Succeeded'));
+  assert.equal(await reporter.drain(5000), true);
+  assert.deepEqual((await events(redis, keys, 'u1')).map((e) => [e.seq, e.phase]), [[1, 'Succeeded']]);
+});
