@@ -28,6 +28,8 @@ const cases: Array<[string, unknown, RegExp]> = [
     /linux\.namespaces\[5\]\.type: unknown namespace type/],
   ['wrong-typed memory limit', edited((s) => { s.linux.resources.memory = { limit: '1G' }; }),
     /linux\.resources\.memory\.limit: expected number/],
+  ['bad device rule', edited((s) => { s.linux.resources.devices = [{ allow: false, type: 'x' }]; }),
+    /linux\.resources\.devices\[0\]\.type: expected "a", "c" or "b", got `x`/],
   ['not JSON', '{"ociVersion": "1.0.2", ', /invalid JSON at offset/],
   ['missing executable', edited((s) => { s.process.args = ['no-such-binary']; }), /executable file not found/],
   ['missing join path', edited((s) => { s.linux.namespaces[1] = { type: 'network', path: '/proc/999999999/ns/net' }; }),

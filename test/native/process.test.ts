@@ -1,7 +1,7 @@
 // Process settings, bind mounts, sysctl and seccomp: burstlet-runtime must print exactly
 // what runc prints for the same bundle, and the seccomp profile must refuse what it denies.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { NativeRuntime } from '../../workers/executor/native-runtime.ts';
@@ -84,6 +84,30 @@ describe('process settings and mounts, burstlet vs runc (root)', { skip }, () =>
     assert.match(b.stdout, /^from-host\ndir=ro\nfile-v1\nfile=rw\n/);
     assert.equal(readFileSync(file, 'utf8'), 'file-v2\n', 'the write reached the host file');
     assert.match(b.stdout, /\/data ro,nosuid,nodev/);
+  });
+});
+
+describe('device cgroup (root)', { skip: skip || (!existsSync('/sys/fs/cgroup/devices') && 'no v1 devices controller') }, () => {
+  let scratch: Scratch;
+  before(() => {
+    ensureNativeBuilt();
+    scratch = makeScratch();
+  });
+  after(() => scratch?.cleanup());
+
+  test('a block device node made inside cannot be opened; /dev/null can (same as runc)', async () => {
+    const [major, minor] = readdirSync('/sys/dev/block')[0].split(':');
+    const script = `mknod /tmp/disk b ${major} ${minor} 2>/dev/null; ` +
+      'if head -c 1 /tmp/disk >/dev/null 2>&1; then echo disk=readable; else echo disk=denied; fi; ' +
+      'echo x > /dev/null && echo null=ok';
+    const bundle = scratch.bundle('dev', {
+      args: ['sh', '-c', script], capabilities: ['CAP_MKNOD', 'CAP_DAC_OVERRIDE'],
+      extraMounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] }],
+    });
+    const b = await new NativeRuntime({ root: join(scratch.dir, 'b') }).run(uniqueId('dev'), bundle);
+    const r = await new NativeRuntime({ runtime: 'runc', root: join(scratch.dir, 'r') }).run(uniqueId('dev'), bundle);
+    assert.equal(b.stdout, 'disk=denied\nnull=ok\n', b.stderr);
+    assert.equal(b.stdout, r.stdout);
   });
 });
 

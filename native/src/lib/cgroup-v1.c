@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const controllers[] = { "memory", "cpu", "cpuacct", "pids" };
+static const char *const controllers[] = { "memory", "cpu", "cpuacct", "pids", "devices" };
 #define N_CONTROLLERS (sizeof controllers / sizeof *controllers)
 
 /* Path of `file` in the controller's cgroup; false when the controller is not mounted or is
@@ -44,6 +44,39 @@ set (const char *ctl, const char *path, const char *file, const char *value, str
   char p[PATH_MAX];
   snprintf (p, sizeof p, "/sys/fs/cgroup/%s%s/%s", ctl, path, file);
   return bl_write_file (p, value, 0, err);
+}
+
+/* The devices every container gets on top of its spec rules, as runc allows them:
+   mknod of any node (opening it is what the rules guard), null, zero, full, tty, urandom,
+   random, every pts, ptmx.  */
+static const char *const default_device_rules[] = {
+  "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:9 rwm", "c 1:8 rwm", "c 136:* rwm",
+  "c 5:2 rwm",
+};
+
+/* Writes the spec's device rules in order, then the defaults (device cgroup v1).  */
+static int
+apply_devices (const char *path, const struct bl_resources *r, struct bl_error *err)
+{
+  char rule[64], major[24], minor[24];
+  if (r->n_devices == 0)
+    return 0; /* no rules: the cgroup inherits its parent's (allow-all) list */
+  for (size_t i = 0; i < r->n_devices; i++)
+    {
+      const struct bl_device_rule *d = &r->devices[i];
+      snprintf (major, sizeof major, d->major < 0 ? "*" : "%" PRId64, d->major);
+      snprintf (minor, sizeof minor, d->minor < 0 ? "*" : "%" PRId64, d->minor);
+      if (d->type == 'a')
+        snprintf (rule, sizeof rule, "a");
+      else
+        snprintf (rule, sizeof rule, "%c %s:%s %s", d->type, major, minor, d->access);
+      if (set ("devices", path, d->allow ? "devices.allow" : "devices.deny", rule, err) < 0)
+        return -1;
+    }
+  for (size_t i = 0; i < sizeof default_device_rules / sizeof *default_device_rules; i++)
+    if (set ("devices", path, "devices.allow", default_device_rules[i], err) < 0)
+      return -1;
+  return 0;
 }
 
 /* Applies linux.resources to the v1 files.  */
@@ -100,7 +133,7 @@ v1_create (const char *path, const struct bl_resources *r, struct bl_error *err)
   for (size_t i = 0; i < N_CONTROLLERS; i++)
     if (ctl_path (i, path, NULL, p, sizeof p) && bl_mkdir_p (p, 0755, err) < 0)
       return bl_wrap (err, "create cgroup");
-  if (apply (path, r, err) < 0)
+  if (apply (path, r, err) < 0 || apply_devices (path, r, err) < 0)
     return bl_wrap (err, "apply linux.resources");
   return 0;
 }

@@ -20,7 +20,7 @@ static const struct
   { "user", CLONE_NEWUSER },
 };
 
-/* Reads lx.namespaces.  */
+/* Reads linux.namespaces.  */
 static int
 parse_namespaces (const struct bl_json *lx, struct bl_spec *s, struct bl_error *err)
 {
@@ -92,7 +92,7 @@ parse_mounts (const struct bl_json *root, struct bl_spec *s, struct bl_error *er
   return 0;
 }
 
-/* Reads lx.sysctl (an object of strings).  */
+/* Reads linux.sysctl (an object of strings).  */
 static int
 parse_sysctl (const struct bl_json *lx, struct bl_spec *s, struct bl_error *err)
 {
@@ -117,7 +117,58 @@ parse_sysctl (const struct bl_json *lx, struct bl_spec *s, struct bl_error *err)
   return 0;
 }
 
-/* Reads lx.resources (memory, cpu, pids).  */
+/* Reads one device cgroup rule.  */
+static int
+parse_device_rule (const struct bl_json *o, const char *prefix, struct bl_device_rule *d,
+                   struct bl_error *err)
+{
+  cleanup_free char *type = NULL, *access = NULL;
+  d->major = d->minor = -1;
+  d->type = 'a';
+  if (o->type != BL_JSON_OBJECT)
+    return bl_fail (err, 0, "%s: expected object", prefix);
+  if (bl_field_bool (o, prefix, "allow", &d->allow, err) < 0
+      || bl_field_str (o, prefix, "type", false, &type, err) < 0
+      || bl_field_i64 (o, prefix, "major", &d->major, err) < 0
+      || bl_field_i64 (o, prefix, "minor", &d->minor, err) < 0
+      || bl_field_str (o, prefix, "access", false, &access, err) < 0)
+    return -1;
+  if (bl_json_get (o, "allow") == NULL)
+    return bl_fail (err, 0, "%s.allow: missing", prefix);
+  if (type && (strlen (type) != 1 || !strchr ("acb", type[0])))
+    return bl_fail (err, 0, "%s.type: expected \"a\", \"c\" or \"b\", got `%s`", prefix, type);
+  if (type)
+    d->type = type[0];
+  if (access && (strlen (access) > 3 || access[strspn (access, "rwm")] != '\0'))
+    return bl_fail (err, 0, "%s.access: expected letters of \"rwm\", got `%s`", prefix, access);
+  snprintf (d->access, sizeof d->access, "%s", access && *access ? access : "rwm");
+  return 0;
+}
+
+/* Reads linux.resources.devices.  */
+static int
+parse_devices (const struct bl_json *res, struct bl_resources *r, struct bl_error *err)
+{
+  const struct bl_json *arr;
+  if (bl_field_typed (res, "linux.resources", "devices", BL_JSON_ARRAY, false, &arr, err) < 0)
+    return -1;
+  if (arr == NULL)
+    return 0;
+  r->devices = calloc (arr->n + 1, sizeof *r->devices);
+  if (r->devices == NULL)
+    return bl_fail (err, ENOMEM, "calloc");
+  for (size_t i = 0; i < arr->n; i++)
+    {
+      char prefix[64];
+      snprintf (prefix, sizeof prefix, "linux.resources.devices[%zu]", i);
+      if (parse_device_rule (arr->items[i], prefix, &r->devices[i], err) < 0)
+        return -1;
+      r->n_devices++;
+    }
+  return 0;
+}
+
+/* Reads linux.resources (memory, cpu, pids).  */
 static int
 parse_resources (const struct bl_json *lx, struct bl_resources *r, struct bl_error *err)
 {
@@ -138,6 +189,8 @@ parse_resources (const struct bl_json *lx, struct bl_resources *r, struct bl_err
       || bl_field_u64 (cpu, "linux.resources.cpu", "period", false, &r->cpu_period, err) < 0)
     return -1;
   if (pids && bl_field_i64 (pids, "linux.resources.pids", "limit", &r->pids_limit, err) < 0)
+    return -1;
+  if (parse_devices (res, r, err) < 0)
     return -1;
   if (pids && bl_json_get (pids, "limit") == NULL)
     return bl_fail (err, 0, "linux.resources.pids.limit: missing");
@@ -284,6 +337,7 @@ bl_spec_free (struct bl_spec *s)
   free (s->sysctls);
   free (s->cgroups_path);
   free (s->rootfs_propagation);
+  free (s->resources.devices);
   bl_json_free (s->json);
   free (s);
 }

@@ -61,9 +61,20 @@ struct bl_process
   int oom_score_adj;
 };
 
+/* One linux.resources.devices rule; major/minor -1 mean any.  */
+struct bl_device_rule
+{
+  bool allow;
+  char type; /* 'a', 'c' or 'b' */
+  int64_t major, minor;
+  char access[4];
+};
+
 /* Unset limits are -1 (or 0 for shares/period).  */
 struct bl_resources
 {
+  struct bl_device_rule *devices;
+  size_t n_devices;
   int64_t memory_limit;
   int64_t memory_swap;
   uint64_t cpu_shares;
