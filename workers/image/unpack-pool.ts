@@ -8,6 +8,7 @@ import type { ApplyOptions, ApplyResult } from './layer-applier.ts';
 import type { FromWorker, ToWorker } from './unpack-worker.ts';
 
 const AHEAD = 1 << 20; // bytes posted to a worker and not yet consumed
+const BATCH = 256 << 10; // bytes gathered per message
 
 interface Task {
   resolve(r: ApplyResult): void;
@@ -59,17 +60,31 @@ export class UnpackPool {
   /** Forwards the tap's chunks to the worker, never more than AHEAD bytes unconsumed. */
   async #pump(slot: Slot, id: number, task: Task, tap: ChunkTap): Promise<void> {
     let posted = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    // Chunks may view larger pooled buffers, which cloning would copy whole: they are
+    // gathered into one exact buffer that is transferred, not cloned (fewer, larger messages).
+    const flush = () => {
+      if (pendingBytes === 0) return;
+      const batch = Buffer.allocUnsafeSlow(pendingBytes);
+      let off = 0;
+      for (const c of pending) off += c.copy(batch, off);
+      const bytes = new Uint8Array(batch.buffer, 0, pendingBytes);
+      slot.worker.postMessage({ type: 'data', id, chunk: bytes } satisfies ToWorker, [batch.buffer]);
+      posted += pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+    };
     try {
       for await (const chunk of tap) {
         if (!slot.tasks.has(id)) return tap.cancel();
-        // A chunk may view a larger pooled buffer, which cloning would copy whole: post an
-        // exact copy instead, transferred rather than cloned.
-        const copy = new Uint8Array(chunk);
-        const msg: ToWorker = { type: 'data', id, chunk: copy };
-        slot.worker.postMessage(msg, [copy.buffer]);
-        posted += chunk.length;
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes < BATCH) continue;
+        flush();
         while (posted - task.acked > AHEAD && slot.tasks.has(id)) await new Promise<void>((r) => (task.wakeWriter = r));
       }
+      flush();
       slot.worker.postMessage({ type: 'end', id } satisfies ToWorker);
     } catch (err) {
       slot.worker.postMessage({ type: 'abandon', id, why: (err as Error).message } satisfies ToWorker);
