@@ -114,3 +114,11 @@ test('kubectl logs --tail goes through the API server to the kubelet', { skip: h
   assert.equal(out.stdout, 'hello from the kubelet\n');
   assert.match(seen.at(-1)!.url, /^\/containerLogs\/default\/single\/main\?tailLines=5/);
 });
+
+test('pods/exec, attach and portforward are listed but answer 501 NotImplemented', async () => {
+  const res = await api('POST', '/api/v1/namespaces/default/pods/single/exec?command=ls&stdout=true');
+  assert.equal(res.status, 501);
+  assert.equal(res.body.reason, 'NotImplemented');
+  const discovery = await api('GET', '/api/v1');
+  assert.ok(discovery.body.resources.some((r: { name: string }) => r.name === 'pods/exec'));
+});

@@ -74,7 +74,8 @@ export async function serveResource(ctx: ServerContext, r: ResourceRequest, res:
     const path = r.url.pathname.startsWith(prefix) ? r.url.pathname.slice(prefix.length) || '/' : `/${info.rest.join('/')}`;
     return forward(`${kubeletBase(ctx.store, info.name, ctx.kubelet)}${path}${r.url.search}`, ctx.kubelet, r.raw, res, 'proxy');
   }
-  if (sub === 'log' || sub === 'finalize') throw notImplemented(`${def.resource}/${sub}`);
+  // Streaming upgrades (SPDY/WebSocket) towards the kubelet are not implemented.
+  if (['log', 'finalize', 'exec', 'attach', 'portforward'].includes(sub)) throw notImplemented(`${def.resource}/${sub}`);
   if (sub) {
     if (info.verb !== 'create') throw methodNotAllowed();
     const ns = info.namespace;

@@ -78,7 +78,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     statusSplit: true, returnDeleted: true, fields: (o) => ({ 'status.phase': str(at(o, 'status.phase')) }) }),
   def({ resource: 'nodes', kind: 'Node', namespaced: false, shortNames: ['no'], subresources: ['status', 'proxy'], statusSplit: true,
     fields: (o) => ({ 'spec.unschedulable': str(at(o, 'spec.unschedulable') ?? false) }) }),
-  def({ resource: 'pods', kind: 'Pod', shortNames: ['po'], subresources: ['status', 'binding', 'eviction', 'log'],
+  def({ resource: 'pods', kind: 'Pod', shortNames: ['po'], subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'],
     statusSplit: true, graceful: true, returnDeleted: true, generation: true, fields: podFields }),
   def({ resource: 'configmaps', kind: 'ConfigMap', shortNames: ['cm'] }),
   def({ resource: 'secrets', kind: 'Secret', fields: (o) => ({ type: str(at(o, 'type')) }) }),
