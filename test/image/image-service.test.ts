@@ -149,6 +149,16 @@ test('unknown tags are ErrImagePull with the registry message, then ImagePullBac
   await assert.rejects(svc.pullImage('Bad Name'), (err: unknown) => (err as BurstletError).reason === 'InvalidImageName');
 });
 
+test('a manifest over the size limit is refused before it is parsed', async () => {
+  const svc = service({ registry: { allowLoopbackHttp: true, maxManifestBytes: 200 } });
+  await assert.rejects(svc.pullImage(via('busybox')), (err: unknown) => {
+    assert.equal(codeOf(err), 'IMAGE_TOO_LARGE');
+    assert.match((err as Error).message, /busybox:latest: manifest is larger than the 200-byte limit/);
+    return true;
+  });
+  assert.deepEqual(await svc.store.list(), []);
+});
+
 test('removeImage collects blobs and snapshots no other image uses; imageFsInfo reports usage', async () => {
   const svc = service();
   const a = await svc.pullImage(via('layers'));
