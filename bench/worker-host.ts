@@ -5,7 +5,9 @@
 //   host:      enqueue N pod jobs, one host claims, runs, reports and completes them all;
 //   yardstick: the same runner runs the same N pods directly, as many at once as the host
 //              may (maxPods), reporting into nothing.
-// Prints both rates and their ratio; last line one JSON object.
+// Also the host's own ceiling: the same N pods through a host whose runner reports Running
+// and Succeeded and returns at once.
+// Prints the rates and the ratio host/yardstick; last line one JSON object.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +19,7 @@ import { startRedis } from '../test/support/redis.ts';
 import { ProcessRunner } from '../test/workers/host/support/process-runner.ts';
 import { WorkerHost } from '../workers/host/host.ts';
 import { hostOptions } from '../workers/host/options.ts';
-import type { PodReporter } from '../workers/pod-runner.ts';
+import type { PodOutcome, PodReporter, PodRunner } from '../workers/pod-runner.ts';
 
 const pods = Math.max(10, Number(process.argv[2] ?? 400) || 400);
 const maxPods = Math.max(1, Number(process.argv[3] ?? 16) || 16);
@@ -37,12 +39,26 @@ async function yardstick(): Promise<number> {
   return pods / ((performance.now() - t0) / 1000);
 }
 
-async function throughHost(url: string): Promise<number> {
-  const keys = redisKeys(`bench-${process.pid}`);
+/** Runs nothing: the host's own cost per pod. */
+const noopRunner: PodRunner = {
+  async run(j, reporter): Promise<PodOutcome> {
+    reporter.status({ uid: j.uid, namespace: j.namespace, name: j.name, phase: 'Running' });
+    await new Promise((r) => setImmediate(r));
+    reporter.status({ uid: j.uid, namespace: j.namespace, name: j.name, phase: 'Succeeded' });
+    return { phase: 'Succeeded' };
+  },
+  stop: async () => undefined,
+  exec: () => Promise.reject(new Error('no exec in the bench')),
+  list: () => [],
+  close: async () => undefined,
+};
+
+async function throughHost(url: string, runner: PodRunner, name: string): Promise<number> {
+  const keys = redisKeys(`bench-${name}-${process.pid}`);
   const stateDir = mkdtempSync(join(tmpdir(), 'burstlet-bench-host-'));
   const host = await WorkerHost.start(
     hostOptions({ redisUrl: url, keyPrefix: keys.prefix, workerId: 'bench', stateDir, allocatable: { pods: maxPods } }),
-    new ProcessRunner(), silentLogger());
+    runner, silentLogger());
   const queue = new Queue(keys.queue('default'), { connection: { url }, prefix: keys.prefix });
   try {
     const t0 = performance.now();
@@ -59,14 +75,16 @@ async function throughHost(url: string): Promise<number> {
 const server = await startRedis();
 try {
   const runnerRate = await yardstick();
-  const hostRate = await throughHost(server.url);
+  const hostRate = await throughHost(server.url, new ProcessRunner(), 'true');
+  const ceiling = await throughHost(server.url, noopRunner, 'noop');
   const ratio = hostRate / runnerRate;
   console.log(`${pods} /bin/true pods, up to ${maxPods} at once`);
   console.log(`runner alone:   ${runnerRate.toFixed(1)} pods/s`);
   console.log(`through host:   ${hostRate.toFixed(1)} pods/s (queue → claim → run → events → complete)`);
   console.log(`ratio:          ${ratio.toFixed(2)}`);
+  console.log(`host ceiling:   ${ceiling.toFixed(1)} pods/s (runner that runs nothing)`);
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  console.log(JSON.stringify({ pods, max_pods: maxPods, host_pods_per_s: r2(hostRate), runner_pods_per_s: r2(runnerRate), ratio: r2(ratio) }));
+  console.log(JSON.stringify({ pods, max_pods: maxPods, host_pods_per_s: r2(hostRate), runner_pods_per_s: r2(runnerRate), ratio: r2(ratio), host_noop_pods_per_s: r2(ceiling) }));
 } finally {
   await server.stop();
 }
