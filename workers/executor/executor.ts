@@ -75,4 +75,10 @@ export interface Executor {
   exec(id: string, args: string[], options?: ExecOptions): Promise<ExecProcess>;
   /** Ids of the containers under this executor's root. */
   list(): Promise<string[]>;
+  /**
+   * Stops this instance's background work (log pumps, waits) and leaves every container
+   * running: what a worker does when it shuts down; a later instance adopts them.
+   * Optional: an executor whose monitor does all background work has nothing to stop.
+   */
+  close?(): Promise<void>;
 }

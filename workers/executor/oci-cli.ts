@@ -225,6 +225,12 @@ export class OciCliExecutor implements Executor {
     return [...env.values()];
   }
 
+  async close(): Promise<void> {
+    for (const pump of this.#pumps.values()) await pump.stop(false);
+    this.#pumps.clear();
+    this.#monitors.clear();
+  }
+
   async list(): Promise<string[]> {
     const names = await readdir(this.#o.root).catch(() => [] as string[]);
     const out: string[] = [];

@@ -8,6 +8,8 @@ import type { Executor } from '../../../workers/executor/executor.ts';
 import { parseCri } from '../../../workers/executor/cri-log-lines.ts';
 import { runcExecutor } from '../../../workers/executor/runc.ts';
 import { crunExecutor } from '../../../workers/executor/crun.ts';
+import { burstletExecutor } from '../../../workers/executor/burstlet.ts';
+import { burstletRuntimePath } from '../../../workers/executor/native-runtime.ts';
 import { withResources } from '../../../workers/runtime/spec/resources.ts';
 import { busyboxRootfs, hasBinary, ROOT_SKIP } from './support/rootfs.ts';
 import { uniqueId, writeBundle } from './support/bundle.ts';
@@ -17,6 +19,8 @@ interface Candidate { name: string; make(root: string): Executor; skip: string |
 const candidates: Candidate[] = [
   { name: 'runc', make: (r) => runcExecutor(r), skip: ROOT_SKIP || (!hasBinary('runc') && 'runc not installed'), detectsOom: true },
   { name: 'crun', make: (r) => crunExecutor(r), skip: ROOT_SKIP || (!hasBinary('crun') && 'crun not installed'), detectsOom: false },
+  // Built by scripts/setup.sh (make -C native), as before every test run.
+  { name: 'burstlet', make: (r) => burstletExecutor(r), skip: ROOT_SKIP || (!existsSync(burstletRuntimePath) && 'native/build/burstlet-runtime not built (make -C native)'), detectsOom: true },
 ];
 
 const logLines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => parseCri(l)!) : []);
@@ -130,6 +134,7 @@ for (const c of candidates) {
       const { id, logPath } = await container(['sh', '-c', 'trap "echo bye; exit 9" TERM; echo one; while true; do sleep 0.05; done']);
       await ex.start(id);
       await until('first line', () => logLines(logPath).some((l) => l.line === 'one'));
+      await ex.close?.(); // as a worker shutting down: containers keep running
       const again = c.make(root);
       assert.ok((await again.list()).includes(id));
       assert.equal((await again.state(id))!.status, 'running');
@@ -138,6 +143,7 @@ for (const c of candidates) {
       assert.equal(st.exitCode, 9);
       assert.equal(logLines(logPath).filter((l) => l.line === 'one').length, 1);
       assert.ok(logLines(logPath).some((l) => l.line === 'bye'));
+      ex = again;
     });
 
     test('create refuses a duplicate id; delete is idempotent and removes the state', async () => {

@@ -1,0 +1,67 @@
+/**
+ * Follows a container's CRI log file and hands each record to a sink (PodReporter.log),
+ * tagged with the container's restart attempt. Polls while the container runs; `stop`
+ * drains what is left. Only whole lines are read; a line being written waits for the next poll.
+ */
+import { open } from 'node:fs/promises';
+import type { LogRecord } from '../../src/schema/streams.ts';
+import { parseCri } from '../executor/cri-log-lines.ts';
+
+const CHUNK = 64 * 1024;
+
+export class LogFollower {
+  readonly #path: string;
+  readonly #attempt: number;
+  readonly #sink: (r: LogRecord) => void;
+  #offset = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #busy: Promise<void> = Promise.resolve();
+
+  constructor(path: string, attempt: number, sink: (r: LogRecord) => void) {
+    this.#path = path;
+    this.#attempt = attempt;
+    this.#sink = sink;
+  }
+
+  start(intervalMs = 250): void {
+    this.#timer = setInterval(() => void this.poll(), intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.poll();
+  }
+
+  poll(): Promise<void> {
+    this.#busy = this.#busy.then(() => this.#read()).catch(() => undefined);
+    return this.#busy;
+  }
+
+  async #read(): Promise<void> {
+    const fh = await open(this.#path, 'r').catch(() => undefined);
+    if (!fh) return;
+    try {
+      const buf = Buffer.alloc(CHUNK);
+      let rest = Buffer.alloc(0);
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, 0, CHUNK, this.#offset + rest.length);
+        if (bytesRead === 0) break;
+        const data = Buffer.concat([rest, buf.subarray(0, bytesRead)]);
+        const lastNl = data.lastIndexOf(10);
+        if (lastNl === -1) {
+          rest = data;
+          continue;
+        }
+        for (const text of data.subarray(0, lastNl).toString('utf8').split('\n')) {
+          const l = parseCri(text);
+          if (l) this.#sink({ ts: l.ts, stream: l.stream, tag: l.tag, line: l.line, attempt: this.#attempt });
+        }
+        this.#offset += lastNl + 1;
+        rest = data.subarray(lastNl + 1);
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * One pod from PodJob to terminal state: sandbox, image pulls (Pulling/Pulled, ErrImagePull
+ * with back-off for retryable failures), init containers in order, sidecars, app containers,
+ * activeDeadlineSeconds, graceful stop, teardown — publishing a full snapshot (phase,
+ * conditions, v1 container statuses, notes) whenever something visible changes.
+ */
+import type { PodEventNote, PodPhase } from '../../src/schema/pod-event.ts';
+import { asBurstletError } from '../../src/errors.ts';
+import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
+import type { LogRecord } from '../../src/schema/streams.ts';
+import type { PodOutcome, PodReporter, PodSnapshot } from '../pod-runner.ts';
+import { CrashBackoff } from './backoff.ts';
+import { ContainerRunner, PodFailure } from './container-runner.ts';
+import type { ImageInfo, ImageSource } from './image-source.ts';
+import type { LifecycleTiming, PodContext } from './pod-context.ts';
+import { ConditionClock, containerStatusV1, iso, podConditions, podPhase } from './pod-status.ts';
+import type { RuntimeService } from './runtime-service.ts';
+import type { SandboxInfo } from './sandbox.ts';
+import { podLabel } from './spec/container-spec.ts';
+
+const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
+
+export class PodLifecycle implements PodContext {
+  readonly job: PodJob;
+  readonly runtime: RuntimeService;
+  readonly timing: LifecycleTiming;
+  readonly podLabel: string;
+  readonly #images: ImageSource;
+  readonly #reporter: PodReporter;
+  readonly #init: ContainerRunner[];
+  readonly #sidecars: ContainerRunner[] = [];
+  readonly #app: ContainerRunner[];
+  readonly #pulled = new Map<string, Promise<ImageInfo>>();
+  readonly #clock = new ConditionClock();
+  #notes: PodEventNote[] = [];
+  #sandbox: SandboxInfo | undefined;
+  #lastSandbox: SandboxInfo | undefined;
+  #ended = false;
+  #initDone = false;
+  #startTime = Date.now();
+  #final: { phase: PodPhase; reason?: string; message?: string } | undefined;
+  #stopGrace: number | undefined;
+  #wake = new Set<() => void>();
+  #done: Promise<PodOutcome> | undefined;
+
+  constructor(job: PodJob, runtime: RuntimeService, images: ImageSource, timing: LifecycleTiming, reporter: PodReporter) {
+    this.job = job;
+    this.runtime = runtime;
+    this.timing = timing;
+    this.podLabel = podLabel(job);
+    this.#images = images;
+    this.#reporter = reporter;
+    this.#init = (job.initContainers ?? []).map((c) => new ContainerRunner(this, c, c.restartPolicy === 'Always' ? 'sidecar' : 'init'));
+    this.#app = job.containers.map((c) => new ContainerRunner(this, c, 'app'));
+  }
+
+  /** The runtime id of container `name`'s running attempt, if any. */
+  containerId(name: string): string | undefined {
+    return [...this.#init, ...this.#app].find((r) => r.spec.name === name)?.currentId;
+  }
+
+  sandbox(): SandboxInfo | undefined {
+    return this.#sandbox;
+  }
+
+  stopping(): boolean {
+    return this.#stopGrace !== undefined;
+  }
+
+  sleep(ms: number): Promise<void> {
+    if (this.stopping()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wake.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake.add(done);
+    });
+  }
+
+  note(type: PodEventNote['type'], reason: string, message: string, container?: string): void {
+    this.#notes.push({ type, reason, message, ...(container ? { container } : {}), at: Date.now() });
+  }
+
+  log(container: string, record: LogRecord): void {
+    this.#reporter.log(container, record);
+  }
+
+  changed(): void {
+    this.#reporter.status(this.snapshot());
+  }
+
+  /** Runs the pod to its end; never rejects. */
+  run(): Promise<PodOutcome> {
+    this.#done ??= this.#run();
+    return this.#done;
+  }
+
+  /** Asks the pod to stop with a grace period; resolves when it is torn down. */
+  async stop(graceSeconds: number): Promise<void> {
+    if (!this.stopping()) {
+      this.#stopGrace = graceSeconds;
+      for (const wake of [...this.#wake]) wake();
+      const running = [...this.#init, ...this.#sidecars, ...this.#app];
+      await Promise.all(running.map((r) => r.stop(graceSeconds)));
+    }
+    await this.#done;
+  }
+
+  async #run(): Promise<PodOutcome> {
+    const deadline = this.job.activeDeadlineSeconds ? setTimeout(() => void this.#deadline(), this.job.activeDeadlineSeconds * 1000) : undefined;
+    this.changed();
+    try {
+      this.#sandbox = await this.runtime.runPodSandbox(this.job);
+      this.#lastSandbox = this.#sandbox;
+      this.changed();
+      await this.#pullAll();
+      await this.#runInit();
+      if (!this.stopping() && !this.#final) {
+        this.#initDone = true;
+        this.changed();
+        await Promise.all(this.#app.map((r) => r.run()));
+      }
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (!this.stopping()) this.#stopGrace = 0;
+    await Promise.all([...this.#sidecars, ...this.#app, ...this.#init].map((r) => r.stop(this.#stopGrace ?? 0)));
+    await this.runtime.removePodSandbox(this.job.uid).catch((err) => this.note('Warning', 'FailedKillPod', `error killing pod: ${(err as Error).message}`));
+    this.#sandbox = undefined;
+    this.#final ??= { phase: this.#computePhase(true) };
+    this.#ended = true;
+    this.changed();
+    return { phase: this.#final.phase === 'Succeeded' ? 'Succeeded' : 'Failed', ...(this.#final.reason ? { reason: this.#final.reason } : {}), ...(this.#final.message ? { message: this.#final.message } : {}) };
+  }
+
+  #fail(err: unknown): void {
+    if (err instanceof PodFailure) {
+      this.#final ??= { phase: 'Failed', reason: err.reason, message: err.message };
+      return;
+    }
+    const e = asBurstletError(err, 'RUNTIME_FAILED');
+    this.note('Warning', 'Failed', e.message);
+    this.#final ??= { phase: 'Failed', reason: e.reason, message: e.message };
+  }
+
+  async #deadline(): Promise<void> {
+    if (this.#final || this.stopping()) return;
+    this.#final = { phase: 'Failed', reason: 'DeadlineExceeded', message: DEADLINE_MESSAGE };
+    this.note('Warning', 'DeadlineExceeded', DEADLINE_MESSAGE);
+    await this.stop(this.job.terminationGracePeriodSeconds ?? 30);
+  }
+
+  image(spec: ContainerSpec): Promise<ImageInfo> {
+    let p = this.#pulled.get(spec.name);
+    if (!p) {
+      p = this.#pull(spec);
+      this.#pulled.set(spec.name, p);
+    }
+    return p;
+  }
+
+  /** Pulls every image up front in container order (the kubelet pulls per container start). */
+  async #pullAll(): Promise<void> {
+    for (const c of [...(this.job.initContainers ?? []), ...this.job.containers]) {
+      if (this.stopping()) return;
+      await this.image(c);
+    }
+  }
+
+  async #pull(spec: ContainerSpec): Promise<ImageInfo> {
+    const backoff = new CrashBackoff(this.timing.pullBackoff);
+    const track = [...this.#init, ...this.#app].find((r) => r.spec.name === spec.name)?.track;
+    const auth = this.job.imagePullCredentials?.find((c) => spec.image.startsWith(c.registry));
+    for (;;) {
+      try {
+        return await this.#images.ensure(spec, auth, (reason, message) => this.note('Normal', reason, message, spec.name));
+      } catch (err) {
+        const e = asBurstletError(err, 'IMAGE_PULL_FAILED');
+        this.note('Warning', 'Failed', `Failed to pull image "${spec.image}": ${e.message}`, spec.name);
+        if (track) track.state = { waiting: { reason: e.reason, message: e.message } };
+        this.changed();
+        if (!e.retryable || this.stopping()) throw new PodFailure(e.reason, e.message);
+        const delay = Math.max(backoff.next(0), this.timing.pullBackoff.baseMs);
+        if (track) track.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}"` } };
+        this.note('Normal', 'BackOff', `Back-off pulling image "${spec.image}"`, spec.name);
+        this.changed();
+        await this.sleep(delay);
+        if (this.stopping()) throw new PodFailure(e.reason, e.message);
+      }
+    }
+  }
+
+  async #runInit(): Promise<void> {
+    for (const r of this.#init) {
+      if (this.stopping() || this.#final) return;
+      if (r.track.sidecar) {
+        this.#sidecars.push(r);
+        void r.run().catch((err) => this.#fail(err));
+        await r.firstStart;
+        continue;
+      }
+      const code = await r.run();
+      if (code !== 0) {
+        if (!this.stopping()) this.#final ??= { phase: 'Failed' };
+        return;
+      }
+    }
+  }
+
+  #computePhase(ended: boolean): PodPhase {
+    const init = this.#init.map((r) => r.track);
+    const app = this.#app.map((r) => r.track);
+    if (ended) {
+      const ran = app.filter((t) => 'terminated' in t.state);
+      if (!this.#initDone || ran.length < app.length) return 'Failed';
+      return ran.every((t) => 'terminated' in t.state && t.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed';
+    }
+    return podPhase(init, app, this.#initDone);
+  }
+
+  /** The pod's full current state; notes are handed out once. */
+  snapshot(): PodSnapshot {
+    const init = this.#init.map((r) => r.track);
+    const app = this.#app.map((r) => r.track);
+    const final = this.#ended ? this.#final : undefined;
+    const phase = final ? final.phase : this.#computePhase(false);
+    const notes = this.#notes;
+    this.#notes = [];
+    const sb = this.#lastSandbox;
+    const sandboxReady = this.#sandbox !== undefined;
+    return {
+      uid: this.job.uid, namespace: this.job.namespace, name: this.job.name, phase,
+      ...(final?.reason ? { reason: final.reason } : {}),
+      ...(final?.message ? { message: final.message } : {}),
+      ...(sb ? { hostIP: sb.hostIP } : {}),
+      ...(sb?.podIP ? { podIP: sb.podIP, podIPs: [{ ip: sb.podIP }] } : {}),
+      startTime: iso(this.#startTime),
+      conditions: this.#clock.stamp(podConditions({ sandboxReady, initDone: this.#initDone, phase, init, app }), Date.now()),
+      initContainerStatuses: init.map(containerStatusV1),
+      containerStatuses: app.map(containerStatusV1),
+      ...(notes.length ? { notes } : {}),
+    };
+  }
+}
