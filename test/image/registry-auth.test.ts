@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import { BurstletError } from '../../src/errors.ts';
 import { ImageService } from '../../workers/image/image-service.ts';
 import { authFromDockerConfigs, parseChallenge, userPass } from '../../workers/image/registry-auth.ts';
+import { RegistryClient } from '../../workers/image/registry-client.ts';
 import { pushTestImages } from '../support/images.ts';
 import { startRegistry } from '../support/registry.ts';
 import { startRegistryProxy } from './support/registry-proxy.ts';
@@ -54,6 +55,9 @@ describe('basic auth (real registry)', () => {
     const proxy = await startRegistryProxy(reg.url);
     t.after(() => proxy.stop());
     const ref = `${proxy.host}/busybox-docker:latest`;
+    const client = new RegistryClient({ allowLoopbackHttp: true });
+    await client.ping(proxy.host, { username: reg.username, password: reg.password });
+    await assert.rejects(client.ping(proxy.host, { username: reg.username, password: 'nope' }), authFailure(proxy.host));
     const svc = new ImageService({ root: root(t), registry: { allowLoopbackHttp: true } });
     const secret = JSON.stringify({ auths: { [proxy.host]: { auth: Buffer.from(`${reg.username}:${reg.password}`).toString('base64') } } });
     assert.match(await svc.pullImage(ref, { pullSecrets: [secret] }), /^sha256:/);

@@ -84,6 +84,15 @@ export class RegistryClient {
     return { bytes, digest, contentType: res.header('content-type') ?? '', endpoint };
   }
 
+  /**
+   * `GET /v2/`: checks the registry answers the distribution API and accepts `auth` (a
+   * health check for configured registries). Throws IMAGE_AUTH_FAILED / IMAGE_PULL_FAILED.
+   */
+  async ping(registry: string, auth?: AuthConfig): Promise<void> {
+    const res = await this.#request(apiHost(registry), undefined, '', {}, auth);
+    res.discard();
+  }
+
   /** A resumable source for one blob, for the content store. */
   blobSource(endpoint: string, ref: ImageReference, digest: string, auth?: AuthConfig): BlobSource {
     return {
@@ -102,9 +111,9 @@ export class RegistryClient {
   }
 
   /** GET with auth: answers one 401 challenge, then fails clearly (no retry storm). */
-  async #request(endpoint: string, ref: ImageReference, path: string, headers: Record<string, string>, auth?: AuthConfig): Promise<HttpResponse> {
-    const url = `${this.#base(endpoint)}/v2/${ref.repository}${path}`;
-    const scope = `repository:${ref.repository}:pull`;
+  async #request(endpoint: string, ref: ImageReference | undefined, path: string, headers: Record<string, string>, auth?: AuthConfig): Promise<HttpResponse> {
+    const url = ref ? `${this.#base(endpoint)}/v2/${ref.repository}${path}` : `${this.#base(endpoint)}/v2/`;
+    const scope = ref ? `repository:${ref.repository}:pull` : '';
     let challenge = this.#challenges.get(endpoint);
     for (let round = 0; ; round++) {
       const authorization = challenge ? await this.#authorization(endpoint, challenge, scope, auth) : undefined;
@@ -136,7 +145,8 @@ export class RegistryClient {
   }
 }
 
-function show(ref: ImageReference): string {
+function show(ref: ImageReference | undefined): string {
+  if (!ref) return 'the registry API';
   return `${ref.registry}/${ref.repository}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
@@ -160,7 +170,7 @@ async function* interruptible(res: HttpResponse, digest: string): AsyncGenerator
 }
 
 /** Maps a registry error response to the catalogue, quoting the registry's own message. */
-async function failure(res: HttpResponse, endpoint: string, ref: ImageReference, auth?: AuthConfig): Promise<BurstletError> {
+async function failure(res: HttpResponse, endpoint: string, ref: ImageReference | undefined, auth?: AuthConfig): Promise<BurstletError> {
   const text = (await res.text().catch(() => '')).slice(0, 4096);
   let message = `HTTP ${res.status}`;
   try {
