@@ -38,31 +38,34 @@ export interface BridgeNetworkOptions {
   /** host-local's lease directory. */
   ipamDataDir: string;
   mtu: number;
+  /** Include portmap (only pods with hostPorts need it: each plugin run costs iptables calls). */
+  portmap: boolean;
+  /** Include firewall (only where the host's FORWARD policy is not ACCEPT). */
+  firewall: boolean;
 }
 
-/** The chain: bridge (gateway, masquerade, hairpin, host-local IPAM) → portmap → firewall. */
+/**
+ * The chain: bridge (gateway, masquerade, hairpin, host-local IPAM) → portmap → firewall,
+ * the last two only when asked. A pod's chain is recorded with it, so DEL runs the same one.
+ */
 export function bridgeConfList(o: BridgeNetworkOptions): CniConfList {
-  return {
-    cniVersion: o.cniVersion,
-    name: o.name,
-    plugins: [
-      {
-        type: 'bridge',
-        bridge: o.bridge,
-        isGateway: true,
-        ipMasq: true,
-        hairpinMode: true,
-        mtu: o.mtu,
-        ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: o.ipamDataDir },
-      },
-      // snat: connections to a hostPort from the host itself (127.0.0.1) and hairpin ones are
-      // masqueraded; portmap then also sets route_localnet on the bridge so 127/8 may cross it.
-      { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-      // Accept rules for the pod's IP in FORWARD: needed where the host's FORWARD policy is
-      // DROP (Docker, ufw); harmless elsewhere.
-      { type: 'firewall', backend: 'iptables' },
-    ],
-  };
+  const plugins: CniPluginConf[] = [
+    {
+      type: 'bridge',
+      bridge: o.bridge,
+      isGateway: true,
+      ipMasq: true,
+      hairpinMode: true,
+      mtu: o.mtu,
+      ipam: { type: 'host-local', ranges: [[{ subnet: o.subnet }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: o.ipamDataDir },
+    },
+  ];
+  // snat: connections to a hostPort from the host itself (127.0.0.1) and hairpin ones are
+  // masqueraded; portmap then also sets route_localnet on the bridge so 127/8 may cross it.
+  if (o.portmap) plugins.push({ type: 'portmap', capabilities: { portMappings: true }, snat: true });
+  // accept rules for the pod's IP in FORWARD, where the policy is DROP (Docker, ufw)
+  if (o.firewall) plugins.push({ type: 'firewall', backend: 'iptables' });
+  return { cniVersion: o.cniVersion, name: o.name, plugins };
 }
 
 /** The separate one-plugin network that brings up `lo` in the pod (as CRI runtimes do). */

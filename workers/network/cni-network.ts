@@ -6,11 +6,13 @@
  * gateway), network name `burstlet-<bridge>`, plugins from /usr/lib/cni then /opt/cni/bin,
  * MTU of the host's default-route interface, the highest CNI version every plugin supports
  * (1.0.0 with 1.1.1 plugins). The chain is bridge (isGateway, ipMasq for egress NAT,
- * hairpinMode, host-local IPAM leasing under `<stateDir>/ipam`) → portmap (hostPorts, with
- * snat so 127.0.0.1:hostPort works: portmap sets route_localnet on the bridge and
- * masquerades host-originated connections) → firewall (FORWARD accept rules, needed where
- * the FORWARD policy is DROP). `lo` comes up through the loopback plugin. ip_forward is
- * switched on at the first setup. IPv4 only.
+ * hairpinMode, host-local IPAM leasing under `<stateDir>/ipam`) → portmap, only for pods
+ * with hostPorts (snat, so 127.0.0.1:hostPort works too: portmap sets route_localnet on the
+ * bridge and masquerades host-originated connections) → firewall, only where the host's
+ * FORWARD policy is not ACCEPT (Docker, ufw) or when asked. Every plugin run costs several
+ * iptables calls, hence the trimming; each pod's chain is recorded so DEL runs the same
+ * one. `lo` comes up through the loopback plugin. ip_forward is switched on at the first
+ * setup. IPv4 only.
  *
  * Worker restart: every pod's configuration, CNI_CONTAINERID, namespace identity and ADD
  * result live in `<stateDir>/pods/<podUid>.json` (written before ADD, completed after), so
@@ -30,10 +32,10 @@ import { BurstletError, wrapError } from '../../src/errors.ts';
 import type { Logger } from '../../src/log.ts';
 import { addChain, delChain, type ChainTarget } from './cni-chain.ts';
 import { bridgeConfList, loopbackConf, negotiateVersion, portMappingsFor, type CniConfList, type PortMapping } from './cni-config.ts';
-import { invokePlugin, pluginVersions } from './cni-plugin.ts';
+import { pluginVersions } from './cni-plugin.ts';
 import { podNetworkResult, type PodNetworkResult } from './cni-result.ts';
 import { NetworkStateStore, validContainerId, type PodNetworkRecord } from './cni-state.ts';
-import { enableIpForward, netnsId, uplinkMtu } from './host-net.ts';
+import { enableIpForward, forwardPolicyAccepts, netnsId, uplinkMtu } from './host-net.ts';
 import { iptablesSave, removeLeftoverRules, ruleOwners } from './iptables-leftovers.ts';
 import { leaseOwners } from './ipam-leases.ts';
 
@@ -48,6 +50,8 @@ export interface CniNetworkOptions {
   /** Plugin directories, colon-separated like CNI_PATH. */
   cniPath?: string;
   mtu?: number;
+  /** Add the firewall plugin: true, false, or undefined = when the FORWARD policy is not ACCEPT. */
+  firewall?: boolean;
   log?: Logger;
 }
 
@@ -63,6 +67,7 @@ export class CniNetwork {
   readonly ipamDir: string;
   private readonly cniPath: string[];
   private readonly mtu: number | undefined;
+  private readonly firewall: boolean | undefined;
   private readonly log: Logger | undefined;
   private readonly store: NetworkStateStore;
   private readonly locks = new Map<string, Promise<void>>();
@@ -75,6 +80,7 @@ export class CniNetwork {
     this.ipamDir = join(opts.stateDir, 'ipam');
     this.cniPath = (opts.cniPath ?? '/usr/lib/cni:/opt/cni/bin').split(':').filter(Boolean);
     this.mtu = opts.mtu;
+    this.firewall = opts.firewall;
     this.log = opts.log;
     this.store = new NetworkStateStore(opts.stateDir);
   }
@@ -137,7 +143,8 @@ export class CniNetwork {
     if (old) await this.undo(old, undefined); // another (dead) sandbox, or an ADD cut short
     if (!nsId) throw new BurstletError('RUNTIME_FAILED', `pod network setup: namespace ${netnsPath} does not exist`);
     const { version, mtu } = await this.baseSettings();
-    const confList = bridgeConfList({ cniVersion: version, name: this.networkName, bridge: this.bridge, subnet: this.subnet, ipamDataDir: this.ipamDir, mtu });
+    const firewall = this.firewall ?? !(await forwardPolicyAccepts()); // asked per pod: Docker may have started since
+    const confList = this.confList(version, mtu, portMappings.length > 0, firewall);
     const rec: PodNetworkRecord = { podUid, containerId: podUid, netnsPath, netnsId: nsId, confList, loopback: loopbackConf(version), portMappings };
     await this.store.put(rec);
     try {
@@ -156,11 +163,12 @@ export class CniNetwork {
   /** DEL of everything `rec` set up, then the rules DEL cannot reach; drops the record on success. */
   private async undo(rec: PodNetworkRecord, netnsPath: string | undefined): Promise<void> {
     const netns = await this.liveNetns(rec, netnsPath);
-    const failures = await delChain(rec.confList, this.target(rec, netns), rec.result);
+    const cached = rec.result ?? (await this.resultFromLease(rec.confList, rec.containerId));
+    const failures = await delChain(rec.confList, this.target(rec, netns), cached);
     if (netns) await delChain(rec.loopback, this.target(rec, netns), undefined); // lo dies with the namespace: result ignored
-    // without an ADD result, DEL of prevResult-driven plugins (firewall) cannot succeed and
-    // had nothing to undo: only failures of a completed setup count
-    const real = rec.result === undefined ? [] : failures;
+    // with no address known, DEL of prevResult-driven plugins (firewall) cannot succeed and
+    // had nothing to undo: only failures of a setup that got an address count
+    const real = cached === undefined ? [] : failures;
     for (const f of failures) this.log?.debug({ err: f, podUid: rec.podUid }, 'pod network DEL');
     if (real.length) throw wrapError(real[0], `pod network teardown for ${rec.podUid}`, 'RUNTIME_FAILED');
     await removeLeftoverRules(rec.confList.name, rec.containerId);
@@ -175,13 +183,29 @@ export class CniNetwork {
     return ''; // gone, or /proc/<pid> now names another process: never touch a stranger's netns
   }
 
-  /** Frees a lease that has no record (host-local DEL keys on container id + ifname). */
+  /**
+   * Undoes a pod that has a lease but no record: the chain's DEL with a prevResult rebuilt
+   * from the lease (firewall's rules carry no comment; only the pod's IP finds them).
+   */
   private async releaseLease(containerId: string): Promise<void> {
     const { version, mtu } = await this.baseSettings();
-    const list = bridgeConfList({ cniVersion: version, name: this.networkName, bridge: this.bridge, subnet: this.subnet, ipamDataDir: this.ipamDir, mtu });
-    const bridge = list.plugins[0];
-    await invokePlugin('host-local', { ...bridge, name: list.name, cniVersion: version }, { command: 'DEL', containerId, netns: '', ifName: IFNAME, cniPath: this.cniPath });
+    const list = this.confList(version, mtu, true, true); // which plugins ran is unknown: DEL of an unused one is a no-op
+    const rec: PodNetworkRecord = { podUid: containerId, containerId, netnsPath: '', netnsId: '', confList: list, loopback: loopbackConf(version), portMappings: [] };
+    const failures = await delChain(list, this.target(rec, ''), await this.resultFromLease(list, containerId));
+    if (failures.length) throw wrapError(failures[0], `pod network gc of ${containerId}`, 'RUNTIME_FAILED');
     await removeLeftoverRules(this.networkName, containerId);
+  }
+
+  /** A minimal CNI result naming the address leased to `containerId` (for DEL's prevResult). */
+  private async resultFromLease(list: CniConfList, containerId: string): Promise<unknown> {
+    const subnet = subnetOf(list, this.subnet);
+    const leases = await leaseOwners(join(this.ipamDir, list.name));
+    const ips = [...leases].filter(([, id]) => id === containerId).map(([ip]) => ({ address: `${ip}/${subnet.split('/')[1]}` }));
+    return ips.length ? { cniVersion: list.cniVersion, interfaces: [], ips } : undefined;
+  }
+
+  private confList(cniVersion: string, mtu: number, portmap: boolean, firewall: boolean): CniConfList {
+    return bridgeConfList({ cniVersion, name: this.networkName, bridge: this.bridge, subnet: this.subnet, ipamDataDir: this.ipamDir, mtu, portmap, firewall });
   }
 
   private target(rec: PodNetworkRecord, netns: string): ChainTarget {

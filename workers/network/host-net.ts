@@ -2,7 +2,11 @@
  * Small facts about the host's network that the pod network depends on: IPv4 forwarding,
  * the uplink MTU and the identity of a network namespace file.
  */
+import { execFile } from 'node:child_process';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** Turns on net.ipv4.ip_forward (pods reach other networks only through a forwarding host). */
 export async function enableIpForward(): Promise<void> {
@@ -35,4 +39,13 @@ export async function uplinkMtu(fallback = 1500): Promise<number> {
 export async function netnsId(path: string): Promise<string | undefined> {
   const st = await stat(path).catch(() => undefined);
   return st ? `${st.dev}:${st.ino}` : undefined;
+}
+
+/**
+ * Whether forwarded packets pass the host's filter FORWARD chain by default (policy ACCEPT).
+ * When iptables cannot tell, assume yes: the bridge plugin's own iptables use fails louder.
+ */
+export async function forwardPolicyAccepts(): Promise<boolean> {
+  const out = await run('iptables', ['-S', 'FORWARD']).then((r) => r.stdout, () => '');
+  return out === '' || out.split('\n').includes('-P FORWARD ACCEPT');
 }

@@ -4,7 +4,7 @@ import { bridgeConfList, loopbackConf, negotiateVersion, pluginConfig, portMappi
 import { podNetworkResult } from '../../../workers/network/cni-result.ts';
 import { BurstletError } from '../../../src/errors.ts';
 
-const list = bridgeConfList({ cniVersion: '1.0.0', name: 'burstlet-b0', bridge: 'b0', subnet: '10.9.0.0/24', ipamDataDir: '/s/ipam', mtu: 1400 });
+const list = bridgeConfList({ cniVersion: '1.0.0', name: 'burstlet-b0', bridge: 'b0', subnet: '10.9.0.0/24', ipamDataDir: '/s/ipam', mtu: 1400, portmap: true, firewall: true });
 
 test('bridgeConfList: bridge (gateway, masquerade, hairpin, host-local under the state dir) → portmap → firewall', () => {
   assert.deepEqual(list.plugins.map((p) => p.type), ['bridge', 'portmap', 'firewall']);
@@ -17,6 +17,8 @@ test('bridgeConfList: bridge (gateway, masquerade, hairpin, host-local under the
   assert.deepEqual(br.ipam, { type: 'host-local', ranges: [[{ subnet: '10.9.0.0/24' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/s/ipam' });
   assert.deepEqual(list.plugins[1].capabilities, { portMappings: true });
   assert.deepEqual(loopbackConf('1.0.0').plugins, [{ type: 'loopback' }]);
+  const bare = bridgeConfList({ cniVersion: '1.0.0', name: 'n', bridge: 'b0', subnet: '10.9.0.0/24', ipamDataDir: '/s', mtu: 1500, portmap: false, firewall: false });
+  assert.deepEqual(bare.plugins.map((p) => p.type), ['bridge']);
 });
 
 test('pluginConfig: name/cniVersion from the list, prevResult when given, runtimeConfig only for declared capabilities', () => {
