@@ -85,3 +85,16 @@ test('a node may request tokens only bound to pods on itself', async () => {
   const foreign = await asNode(request({ boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'elsewhere', uid: euid } }));
   assert.equal(foreign.status, 403);
 });
+
+test('a pod-bound 3607 s token for the API audience is extended to a year with warnafter', async () => {
+  await admin('POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'tp3' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i:1' }] } });
+  const res = await admin('POST', TOKEN_PATH, request({ expirationSeconds: 3607, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'tp3' } }));
+  const claims = decode(res.body.status.token)[1];
+  assert.equal(claims.exp - claims.iat, 365 * 24 * 3600);
+  assert.equal(claims['kubernetes.io'].warnafter - claims.iat, 3607);
+  assert.equal(Date.parse(res.body.status.expirationTimestamp) / 1000 - claims.iat, 3607, 'status reports the requested lifetime');
+  const custom = await admin('POST', TOKEN_PATH, request({ expirationSeconds: 3607, audiences: ['vault'], boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'tp3' } }));
+  const c = decode(custom.body.status.token)[1];
+  assert.equal(c.exp - c.iat, 3607, 'other audiences are not extended');
+  assert.equal(c['kubernetes.io'].warnafter, undefined);
+});

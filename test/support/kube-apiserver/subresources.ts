@@ -39,6 +39,10 @@ export function evictPod(ctx: ServerContext, namespace: string, name: string, bo
 
 const MIN_EXPIRATION = 600;
 const MAX_EXPIRATION = 2 ** 32;
+// The kubelet's default projected-token lifetime; such pod-bound tokens for the API audiences get
+// a one-year JWT with warnafter (--service-account-extend-token-expiration, on by default).
+const WARN_ONLY_EXPIRATION = 3607;
+const EXTENDED_EXPIRATION = 365 * 24 * 3600;
 
 /** serviceaccounts/token: a TokenRequest answered with a signed, optionally pod-bound JWT. */
 export function requestToken(ctx: ServerContext, namespace: string, name: string, body: unknown, admit?: AdmitFn): KubeObject {
@@ -57,12 +61,15 @@ export function requestToken(ctx: ServerContext, namespace: string, name: string
   const claim = { namespace, serviceaccount: { name, uid: sa.metadata.uid! } } as Parameters<typeof ctx.issuer.issue>[0];
   const ref = isObject(spec.boundObjectRef) ? spec.boundObjectRef : undefined;
   if (ref) bindClaim(ctx, claim, ref, namespace, name);
-  const { token, claims } = ctx.issuer.issue(claim, audiences, expiration);
+  const extend = claim.pod !== undefined && expiration === WARN_ONLY_EXPIRATION && audiences.every((a) => ctx.issuer.apiAudiences.includes(a));
+  const { token, claims } = extend ? ctx.issuer.issue(claim, audiences, EXTENDED_EXPIRATION, expiration) : ctx.issuer.issue(claim, audiences, expiration);
+  // The status reports the requested lifetime even when the JWT itself lives longer.
+  const expiresAt = claims.iat + expiration;
   return {
     kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
     metadata: { name, namespace, creationTimestamp: null as unknown as string },
     spec: { audiences, expirationSeconds: expiration, boundObjectRef: ref ?? null },
-    status: { token, expirationTimestamp: timestamp(new Date(claims.exp * 1000)) },
+    status: { token, expirationTimestamp: timestamp(new Date(expiresAt * 1000)) },
   };
 }
 

@@ -9,6 +9,8 @@ export interface KubernetesClaim {
   serviceaccount: { name: string; uid: string };
   pod?: { name: string; uid: string };
   node?: { name: string; uid: string };
+  /** Set when the expiry was extended: clients should refresh after this (seconds since epoch). */
+  warnafter?: number;
 }
 
 export interface TokenClaims {
@@ -43,12 +45,16 @@ export class TokenIssuer {
     this.kid = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
   }
 
-  /** Issues a token valid from now for `expirationSeconds`. */
-  issue(claim: KubernetesClaim, audiences: string[], expirationSeconds: number): { token: string; claims: TokenClaims } {
+  /**
+   * Issues a token valid from now for `expirationSeconds`; with `warnAfterSeconds` the JWT
+   * carries kubernetes.io.warnafter = now + warnAfterSeconds (the extended-expiry case).
+   */
+  issue(claim: KubernetesClaim, audiences: string[], expirationSeconds: number, warnAfterSeconds?: number): { token: string; claims: TokenClaims } {
     const now = Math.floor(Date.now() / 1000);
+    const k = warnAfterSeconds === undefined ? claim : { ...claim, warnafter: now + warnAfterSeconds };
     const claims: TokenClaims = {
       aud: audiences, exp: now + expirationSeconds, iat: now, nbf: now, iss: this.issuer, jti: randomUUID(),
-      sub: `system:serviceaccount:${claim.namespace}:${claim.serviceaccount.name}`, 'kubernetes.io': claim,
+      sub: `system:serviceaccount:${claim.namespace}:${claim.serviceaccount.name}`, 'kubernetes.io': k,
     };
     const header = b64url(JSON.stringify({ alg: 'RS256', kid: this.kid }));
     const body = b64url(JSON.stringify(claims));
