@@ -28,7 +28,10 @@ export const worker: Command = {
     }
     const workerId = stableWorkerId(v.stateDir, v.workerId);
     const host = await WorkerHost.start(hostOptionsFromSettings({ ...v, redis: v.redis }, workerId), runner, log);
-    return runUntilSignal(host, log);
+    const code = await runUntilSignal(host, log);
+    // After a failed shutdown or a second signal, open connections must not keep us alive.
+    if (code !== 0) process.exit(code);
+    return 0;
   },
 };
 

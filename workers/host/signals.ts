@@ -1,7 +1,7 @@
 /**
  * Runs a started host until SIGTERM or SIGINT, then shuts it down the configured way and
- * resolves with the exit code (0 after a clean shutdown). A second signal while shutting
- * down exits at once (1), the way an operator expects Ctrl-C twice to work.
+ * resolves with the exit code: 0 after a clean shutdown, 1 if it failed, 130 at once on a
+ * second signal (Ctrl-C twice) — the caller then exits without waiting for the shutdown.
  */
 import type { Logger } from 'pino';
 import type { WorkerHost } from './host.ts';
@@ -12,7 +12,7 @@ export function runUntilSignal(host: Pick<WorkerHost, 'shutdown'>, log: Logger):
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting without cleanup');
-        resolve(1);
+        resolve(130);
         return;
       }
       stopping = true;
