@@ -246,3 +246,9 @@ test('binding an already bound pod is 409; a continue token from before compacti
   assert.equal(stale.status, 410);
   assert.equal(stale.body.reason, 'Expired');
 });
+
+test('dryRun is refused with 501 instead of writing', async () => {
+  const res = await api('POST', '/api/v1/namespaces/default/configmaps?dryRun=All', { metadata: { name: 'dry' } });
+  assert.equal(res.status, 501);
+  assert.equal((await api('GET', '/api/v1/namespaces/default/configmaps/dry')).status, 404);
+});

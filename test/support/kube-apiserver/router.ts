@@ -10,6 +10,7 @@ import { parseRequestInfo, type RequestInfo } from './request-info.ts';
 import { fieldEquals } from './selectors.ts';
 import { forbidden, pathNotFound, unauthorized } from './status.ts';
 import { findResource } from './resources.ts';
+import { notImplemented } from './subresources.ts';
 import { serveResource } from './resource-handlers.ts';
 
 /** Handles one request; never throws (errors become Status responses). */
@@ -26,6 +27,8 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
       throw forbidden(info.resourceRequest ? gr : { group: '', resource: '' }, attrs.name, forbiddenMessage(attrs, decision.reason));
     }
     if (!info.resourceRequest || !info.resource) return serveDiscovery(ctx, info, res);
+    // Refused loudly rather than ignored: a dry run here would write.
+    if (url.searchParams.has('dryRun')) throw notImplemented('dryRun');
     const def = findResource(info.group, info.version, info.resource);
     if (!def || (def.namespaced === false && info.namespace && info.resource !== 'namespaces')) throw pathNotFound();
     const type = mediaType(req);
