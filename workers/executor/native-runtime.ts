@@ -1,9 +1,12 @@
-// The worker's driver for OCI runtimes: create/start/state/kill/delete/exec of a bundle
-// through burstlet-runtime (default), runc or crun, one interface for all three.
+// A thin typed driver of OCI runtime CLIs: create/start/state/kill/delete/run/exec of a
+// bundle through burstlet-runtime (default), runc or crun, with the runtime's stderr as the
+// error message. The worker's Executor for burstlet (burstlet.ts) sits on top of it; the
+// runc/crun modes serve side-by-side comparisons (test/native, bench/executor) — the
+// worker's runc/crun Executors are oci-cli.ts, which adds the monitor those lack.
 //
 // burstlet-runtime's monitor records exit status (exit code, signal, OOM) and writes the
-// container's output as a CRI log; runc and crun have no monitor of their own, so with them
-// `exit` is unknown and the log file receives raw stdout/stderr (a conmon would be needed).
+// container's output as a CRI log; with runc and crun `exit` is unknown here and the log
+// file receives raw stdout/stderr.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
