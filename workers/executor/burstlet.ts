@@ -30,10 +30,12 @@ interface Meta {
 const START_ERROR_EXIT = 128;
 const POLL_MS = 20;
 
+/** The burstlet Executor keeping its state under `root` (one per worker host). */
 export function burstletExecutor(root: string, binary?: string): Executor {
   return new BurstletExecutor(root, binary);
 }
 
+/** See the file comment; safe to instantiate again on the same root to re-adopt. */
 export class BurstletExecutor implements Executor {
   readonly name = 'burstlet' as const;
   private readonly rt: NativeRuntime;

@@ -16,8 +16,10 @@ import { isHybridCgroupHost } from './crun.ts';
 
 export { isHybridCgroupHost };
 
+/** Which OCI runtime binary runs the bundles. */
 export type RuntimeName = 'burstlet' | 'runc' | 'crun';
 
+/** OCI runtime-spec statuses. */
 export type ContainerStatus = 'creating' | 'created' | 'running' | 'stopped';
 
 /** How a container ended, as recorded by burstlet's monitor. */
@@ -37,6 +39,7 @@ export interface ContainerState {
   exit?: ContainerExit;
 }
 
+/** Output of a foreground run or exec; exitCode is the process's (128+signal if killed). */
 export interface ExecResult {
   exitCode: number;
   stdout: string;
