@@ -12,7 +12,7 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube
 /** NamespaceLifecycle: the namespace must exist and not be terminating. */
 export function checkNamespace(store: Store, def: ResourceDef, namespace: string | undefined): void {
   if (!def.namespaced || namespace === undefined) return;
-  const ns = store.get('namespaces', undefined, namespace);
+  const ns = store.peek('namespaces', undefined, namespace);
   if (!ns) throw notFound({ group: '', resource: 'namespaces' }, namespace);
   if (isObject(ns.status) && ns.status.phase === 'Terminating') {
     throw forbidden({ group: def.group, resource: def.resource }, '', `unable to create new content in namespace ${namespace} because it is being terminated`);
@@ -82,7 +82,7 @@ function admitServiceAccount(store: Store, pod: KubeObject, spec: Record<string,
   spec.serviceAccountName = account;
   spec.serviceAccount = account;
   const ns = pod.metadata.namespace!;
-  if (!store.get('serviceaccounts', ns, account)) {
+  if (!store.peek('serviceaccounts', ns, account)) {
     throw forbidden({ group: '', resource: 'pods' }, pod.metadata.name ?? '', `error looking up service account ${ns}/${account}: serviceaccount "${account}" not found`);
   }
   if (spec.automountServiceAccountToken === false) return;

@@ -62,10 +62,10 @@ export function authenticate(header: string | undefined, tokens: Record<string, 
 /** A service-account token stays valid only while its account (and bound pod) exist unchanged and the pod is not terminating. */
 export function stillBound(store: Store, claims: TokenClaims): boolean {
   const k = claims['kubernetes.io'];
-  const sa = store.get('serviceaccounts', k.namespace, k.serviceaccount.name);
+  const sa = store.peek('serviceaccounts', k.namespace, k.serviceaccount.name);
   if (!sa || sa.metadata.uid !== k.serviceaccount.uid) return false;
   if (!k.pod) return true;
-  const pod = store.get('pods', k.namespace, k.pod.name);
+  const pod = store.peek('pods', k.namespace, k.pod.name);
   return pod !== undefined && pod.metadata.uid === k.pod.uid && !pod.metadata.deletionTimestamp;
 }
 

@@ -57,7 +57,7 @@ export function nodeAuthorize(store: Store, node: string, attrs: Attributes): De
         return deny(`can only list/watch pods with spec.nodeName=${node} field selector`);
       }
       if (!attrs.subresource && attrs.verb === 'get') {
-        const pod = store.get('pods', attrs.namespace, attrs.name);
+        const pod = store.peek('pods', attrs.namespace, attrs.name);
         if (!pod || !isObject(pod.spec) || pod.spec.nodeName !== node) return deny(`no relationship found between node '${node}' and this object`);
       }
       return rulesAllow(attrs) ? allow : deny();
@@ -93,11 +93,14 @@ function readReferenced(store: Store, node: string, attrs: Attributes): Decision
 
 /** True when a pod bound to `node` in `namespace` references the named secret/configmap/serviceaccount. */
 export function referencedByNodePod(store: Store, node: string, resource: string, namespace: string, name: string): boolean {
-  return store.list('pods', namespace).some((pod) => isObject(pod.spec) && pod.spec.nodeName === node && podReferences(pod, resource).has(name));
+  for (const pod of store.scan('pods', namespace)) {
+    if (isObject(pod.spec) && pod.spec.nodeName === node && podReferences(pod, resource).has(name)) return true;
+  }
+  return false;
 }
 
 /** Names of objects of a kind a pod spec references (volumes, env, envFrom, pull secrets, account). */
-export function podReferences(pod: KubeObject, resource: string): Set<string> {
+export function podReferences(pod: Readonly<KubeObject>, resource: string): Set<string> {
   const spec = isObject(pod.spec) ? pod.spec : {};
   const out = new Set<string>();
   const add = (v: unknown) => typeof v === 'string' && v && out.add(v);

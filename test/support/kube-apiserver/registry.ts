@@ -93,7 +93,7 @@ export class Registry {
     admit?.(obj, undefined);
     validate(def, obj);
     for (let attempt = 0; ; attempt++) {
-      if (!this.store.get(def.storage, obj.metadata.namespace, obj.metadata.name!)) break;
+      if (!this.store.peek(def.storage, obj.metadata.namespace, obj.metadata.name!)) break;
       if (!obj.metadata.generateName || attempt >= 8) throw alreadyExists(gr(def), obj.metadata.name!);
       prepareCreate(def, Object.assign(obj, { metadata: { ...obj.metadata, name: undefined } }));
     }

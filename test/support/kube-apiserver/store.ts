@@ -57,6 +57,18 @@ export class Store {
     return obj ? clone(obj) : undefined;
   }
 
+  /** The stored object itself, for read-only checks on hot paths: callers must not mutate it. */
+  peek(storage: string, namespace: string | undefined, name: string): Readonly<KubeObject> | undefined {
+    return this.data.get(storage)?.get(keyOf(namespace, name));
+  }
+
+  /** Stored objects (unordered, uncloned) for read-only scans: callers must not mutate them. */
+  *scan(storage: string, namespace?: string): Iterable<Readonly<KubeObject>> {
+    const bucket = this.data.get(storage);
+    if (!bucket) return;
+    for (const obj of bucket.values()) if (namespace === undefined || obj.metadata.namespace === namespace) yield obj;
+  }
+
   /** Objects of a storage, optionally in one namespace, in key order (as etcd lists them). */
   list(storage: string, namespace?: string): KubeObject[] {
     const bucket = this.data.get(storage);
