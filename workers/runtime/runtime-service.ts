@@ -18,7 +18,7 @@ import { containerCgroup, removePodCgroups } from './cgroups.ts';
 import { parseStopSignal, toCriStatus, type ContainerRecord, type CriContainerStatus } from './container-status.ts';
 import type { ImageInfo, ImageSource } from './image-source.ts';
 import { mountAt, unmount } from './mounts.ts';
-import { removeSandbox, runSandbox, type NetworkMode, type SandboxInfo } from './sandbox.ts';
+import { detachNetwork, removeSandbox, runSandbox, type SandboxInfo, type SandboxNetwork } from './sandbox.ts';
 import { containerSpec } from './spec/container-spec.ts';
 import { bindMount } from './spec/linux.ts';
 import { cleanupPodVolumes, containerVolumeMounts, preparePodVolumes, type PodVolume } from './volumes.ts';
@@ -27,7 +27,7 @@ export interface RuntimeServiceOptions {
   root: string;
   executor: Executor;
   images: ImageSource;
-  network: NetworkMode;
+  network: SandboxNetwork;
   allowPrivileged?: boolean;
   allowHostPath?: boolean;
 }
@@ -72,6 +72,8 @@ export class RuntimeService {
       this.#pods.set(job.uid, { job, sandbox, volumes, dir });
       return sandbox;
     } catch (err) {
+      const pause = await this.#o.executor.state(`${job.uid}_pause`).catch(() => undefined);
+      if (pause?.pid) await detachNetwork(this.#o.network, job, { cni: true, pausePid: pause.pid }).catch(() => undefined);
       await removeSandbox(this.#o.executor, job.uid).catch(() => undefined);
       await cleanupPodVolumes(dir, volumes).catch(() => undefined);
       await removePodCgroups(job.uid);
@@ -80,11 +82,13 @@ export class RuntimeService {
     }
   }
 
-  /** Kills every container of the pod and its pause process (idempotent). */
+  /** Kills every container of the pod, detaches its network, kills the pause process (idempotent). */
   async stopPodSandbox(uid: string): Promise<void> {
     for (const c of await this.listContainers({ podUid: uid })) {
       if (c.state === 'CONTAINER_RUNNING') await this.stopContainer(c.id, 0);
     }
+    const pod = this.#pods.get(uid);
+    if (pod) await detachNetwork(this.#o.network, pod.job, pod.sandbox);
     await this.#o.executor.kill(`${uid}_pause`, 'SIGKILL');
   }
 

@@ -5,8 +5,9 @@
  * writes the pod's /etc/hosts, /etc/resolv.conf and /etc/hostname once, for every container.
  *
  * Network modes (worker setting): `host` shares the worker's network (podIP = hostIP; pods
- * with hostNetwork always get it); `none` gives the pod its own network namespace with only
- * loopback up (no podIP). The bridge/CNI mode is not built yet.
+ * with hostNetwork always get it); `bridge` attaches the pod's own network namespace to a
+ * Linux bridge through the CNI plugins (own podIP, egress NAT, hostPorts); `none` gives the
+ * pod its own network namespace with only loopback up (no podIP; tests, isolated jobs).
  */
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -17,13 +18,17 @@ import { BurstletError } from '../../src/errors.ts';
 import type { PodJob } from '../../src/schema/pod-job.ts';
 import type { Executor } from '../executor/executor.ts';
 import { containerCgroup } from './cgroups.ts';
+import { cniAdd, cniDel, portMappings, type BridgeNetwork } from './cni.ts';
 import { hostsFile, resolvConf } from './etc-files.ts';
 import { bindMount, podHostname, withCgroupsPath, withHostname, withNamespaces, withRootPath } from './spec/linux.ts';
 import { buildSpec, type OciMount } from './spec/oci.ts';
 import type { SandboxNamespaces } from './spec/linux.ts';
 
 const run = promisify(execFile);
-export type NetworkMode = 'host' | 'none';
+export type NetworkMode = 'host' | 'none' | 'bridge';
+
+/** The worker's pod network: a mode, plus the bridge network for `bridge`. */
+export type SandboxNetwork = { mode: 'host' | 'none' } | { mode: 'bridge'; bridge: BridgeNetwork };
 const PAUSE_ARGS = ['/bin/busybox', 'sleep', '2147483647'];
 
 /** A running sandbox: what containers of the pod need. */
@@ -39,6 +44,8 @@ export interface SandboxInfo {
   /** /etc/hosts, /etc/resolv.conf, /etc/hostname binds for every container. */
   etcMounts: OciMount[];
   dir: string;
+  /** Attached to the CNI bridge (detach before the pause process goes). */
+  cni: boolean;
 }
 
 /** The worker's first non-internal IPv4 address (reported as hostIP). */
@@ -71,8 +78,8 @@ async function writeEtcFiles(job: PodJob, dir: string, hostname: string, podIP: 
 }
 
 /** Starts the pause process for `job` under `dir` (the pod's directory). */
-export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, mode: NetworkMode): Promise<SandboxInfo> {
-  const hostNet = job.hostNetwork === true || mode === 'host';
+export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork): Promise<SandboxInfo> {
+  const hostNet = job.hostNetwork === true || net.mode === 'host';
   const hostname = hostNet ? (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : podHostname(job.name, job.hostname);
   const pauseId = `${job.uid}_pause`;
   const bundle = join(dir, 'pause');
@@ -99,12 +106,20 @@ export async function runSandbox(executor: Executor, root: string, job: PodJob, 
   const ns = (t: string) => `/proc/${st.pid}/ns/${t}`;
   if (!hostNet) await run('nsenter', [`--net=${ns('net')}`, 'ip', 'link', 'set', 'lo', 'up']);
   const hostIP = hostIPv4();
-  const podIP = hostNet ? hostIP : undefined;
+  const cni = !hostNet && net.mode === 'bridge';
+  const podIP = hostNet ? hostIP : cni ? await cniAdd(net.bridge, job.uid, ns('net'), portMappings(job)) : undefined;
   return {
-    uid: job.uid, pauseId, pausePid: st.pid, hostname, hostIP, podIP, dir,
+    uid: job.uid, pauseId, pausePid: st.pid, hostname, hostIP, podIP, dir, cni,
     namespaces: { network: hostNet ? 'host' : ns('net'), ipc: job.hostIPC ? 'host' : ns('ipc'), uts: hostNet ? 'host' : ns('uts'), ...(job.hostPID ? { pid: 'host' as const } : {}) },
     etcMounts: await writeEtcFiles(job, dir, hostname, podIP, hostNet),
   };
+}
+
+/** Detaches the pod from the bridge network (CRI StopPodSandbox tears the network down first). */
+export async function detachNetwork(net: SandboxNetwork, job: PodJob, sandbox: Pick<SandboxInfo, 'cni' | 'pausePid'> | undefined): Promise<void> {
+  if (net.mode !== 'bridge' || !sandbox?.cni) return;
+  await cniDel(net.bridge, job.uid, `/proc/${sandbox.pausePid}/ns/net`, portMappings(job));
+  sandbox.cni = false;
 }
 
 /** Stops and removes the pause container (idempotent). */

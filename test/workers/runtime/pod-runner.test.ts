@@ -27,7 +27,7 @@ describe('PodRunner lifecycle on runc (root)', { skip: ROOT_SKIP || (!hasBinary(
     rootfs = busyboxRootfs();
     root = mkdtempSync(join(tmpdir(), 'burstlet-runner-'));
     const images = dirImageSource(rootfs.path, join(root, 'snap'));
-    rt = new RuntimeService({ root, executor: runcExecutor(join(root, 'executor')), images, network: 'none' });
+    rt = new RuntimeService({ root, executor: runcExecutor(join(root, 'executor')), images, network: { mode: 'none' } });
     runner = new RuntimePodRunner({ runtime: rt, images, timing: { backoff: fast, pullBackoff: fast } });
   });
   after(async () => {

@@ -26,7 +26,7 @@ describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('ru
     rootfs = busyboxRootfs();
     root = mkdtempSync(join(tmpdir(), 'burstlet-rt-'));
     const executor = runcExecutor(join(root, 'executor'));
-    rt = new RuntimeService({ root, executor, images: dirImageSource(rootfs.path, join(root, 'snap')), network: 'none' });
+    rt = new RuntimeService({ root, executor, images: dirImageSource(rootfs.path, join(root, 'snap')), network: { mode: 'none' } });
   });
   after(async () => {
     for (const p of pods) await rt.removePodSandbox(p.uid).catch(() => undefined);
