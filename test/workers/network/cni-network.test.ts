@@ -166,6 +166,30 @@ describe('CniNetwork bridge mode (root)', { skip: ROOT_SKIP || PLUGINS_SKIP }, (
     assert.deepEqual(tagged(await iptablesSave(), live.uid), []);
   });
 
+  test('teardown after the pod\'s process died still removes the masquerade rules, lease and record (root)', async () => {
+    const { h, uid, res } = await pod();
+    await h.kill();
+    await net.teardown(uid, h.path, []);
+    assert.deepEqual(tagged(await iptablesSave(), uid), []);
+    assert.equal(existsSync(join(stateDir, 'ipam', NETWORK, res.ip)), false);
+    assert.equal(existsSync(join(stateDir, 'pods', `${uid}.json`)), false);
+    await until('veth gone with the namespace', async () => !(await linkExists(res.hostInterface)));
+  });
+
+  test('teardown never touches a namespace that is not the pod\'s any more (pid reused) (root)', async () => {
+    const a = await pod();
+    const b = await pod();
+    const recFile = join(stateDir, 'pods', `${a.uid}.json`);
+    const rec = JSON.parse(readFileSync(recFile, 'utf8')) as { netnsPath: string };
+    rec.netnsPath = b.h.path; // as if a's pause pid now belonged to b's process
+    writeFileSync(recFile, JSON.stringify(rec));
+    await a.h.kill();
+    await net.teardown(a.uid, b.h.path, []);
+    assert.match((await inNetns(b.h.path, ['ip', '-o', 'link'])).stdout, /eth0/);
+    await inNetns(b.h.path, ['/bin/busybox', 'ping', '-c', '1', '-W', '10', b.res.gateway]);
+    assert.equal(existsSync(join(stateDir, 'ipam', NETWORK, a.res.ip)), false);
+  });
+
   test('with the firewall plugin: FORWARD accept rules for the pod while it lives, gone after teardown (root)', async () => {
     const fw = new CniNetwork({ stateDir, bridge: BRIDGE, subnet: SUBNET, firewall: true });
     const h = await holdNetns();
@@ -194,6 +218,25 @@ describe('CniNetwork bridge mode (root)', { skip: ROOT_SKIP || PLUGINS_SKIP }, (
     const save = await iptablesSave();
     assert.deepEqual(tagged(save, uid), []);
     assert.equal(save.includes(`${res.ip}/32`), false, 'firewall rules (untagged) removed too');
+  });
+
+  test('pods set up and torn down in parallel get distinct IPs and leave nothing (root)', async () => {
+    const hs = await Promise.all([0, 1, 2, 3].map(() => holdNetns()));
+    holders.push(...hs);
+    const ids = hs.map(() => randomUUID());
+    uids.push(...ids);
+    const ports = await Promise.all(hs.map(() => freePort()));
+    const rs = await Promise.all(hs.map((h, i) => net.setup(ids[i], h.path, [{ containerPort: 80, hostPort: ports[i], protocol: 'tcp' }])));
+    assert.equal(new Set(rs.map((r) => r.ip)).size, 4);
+    await inNetns(hs[0].path, ['/bin/busybox', 'ping', '-c', '1', '-W', '10', rs[3].ip]);
+    await Promise.all(hs.map((h, i) => net.teardown(ids[i], h.path, [])));
+    const save = await iptablesSave();
+    for (const [i, r] of rs.entries()) {
+      assert.deepEqual(tagged(save, ids[i]), []);
+      assert.equal(save.includes(`${r.ip}/32`), false);
+      assert.equal(await linkExists(r.hostInterface), false);
+      assert.equal(existsSync(join(stateDir, 'ipam', NETWORK, r.ip)), false);
+    }
   });
 
   test('setup on a namespace that does not exist fails with RUNTIME_FAILED and leaves nothing (root)', async () => {
