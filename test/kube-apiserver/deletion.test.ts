@@ -82,8 +82,12 @@ test('finalizers block removal until the last one is gone', async () => {
   assert.equal((await api('GET', '/api/v1/namespaces/default/configmaps/fin')).status, 200);
   const add = await api('PATCH', '/api/v1/namespaces/default/configmaps/fin', { metadata: { finalizers: ['example.com/hold', 'example.com/new'] } }, 'application/merge-patch+json');
   assert.equal(add.status, 422, 'no new finalizers while deleting');
+  const w = await openWatch(s.url, `/api/v1/namespaces/default/configmaps?watch=1&fieldSelector=metadata.name%3Dfin&resourceVersion=${del.body.metadata.resourceVersion}`, s.token);
   await api('PATCH', '/api/v1/namespaces/default/configmaps/fin', { metadata: { finalizers: null } }, 'application/merge-patch+json');
   assert.equal((await api('GET', '/api/v1/namespaces/default/configmaps/fin')).status, 404);
+  await w.waitFor((e) => e.type === 'DELETED');
+  w.close();
+  assert.deepEqual(w.events.map((e) => e.type), ['DELETED'], 'removing the last finalizer deletes without an update');
   await api('POST', PODS, pod('g-fin', { nodeName: 'n1' }, { finalizers: ['example.com/hold'] }));
   await api('DELETE', `${PODS}/g-fin?gracePeriodSeconds=0`);
   const held = await api('GET', PODS + '/g-fin');

@@ -150,7 +150,7 @@ export class Registry {
     // A no-op update writes nothing: same resourceVersion, no watch event (like etcd3's GuaranteedUpdate).
     if (jsonEqual(obj, existing)) return toWire(def, existing);
     if (deleteDuringUpdate(obj, existing)) {
-      this.store.update(def.storage, obj);
+      // Store.Update deletes instead of writing: one DELETED event carrying the last stored state.
       return toWire(def, this.store.remove(def.storage, obj.metadata.namespace, obj.metadata.name!)!);
     }
     return toWire(def, this.store.update(def.storage, obj));
