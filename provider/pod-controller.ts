@@ -160,10 +160,25 @@ export class PodController {
     }
     if (loc.state !== 'missing' && loc.state !== 'active' && !(await this.#o.queues.remove(loc.pool, uid))) return this.#runner.kickAfter(uid, 250);
     if (loc.state === 'active') return this.#runner.kickAfter(uid, 1000);
+    await this.#dropPodKeys(uid);
     for (const m of [this.#gone, this.#pool, this.#retryMs] as Map<string, unknown>[]) m.delete(uid);
     this.#stopSent.delete(uid);
     this.#terminated.delete(uid);
     this.#o.onGone?.(uid);
+  }
+
+  // The pod's Redis state goes with it, as its logs go with a pod on a kubelet: the event
+  // counter and the log streams (stats and podWorker expire by themselves).
+  async #dropPodKeys(uid: string): Promise<void> {
+    const { redis, keys } = this.#o;
+    const logKeys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', keys.logs(uid, '*'), 'COUNT', 200);
+      cursor = next;
+      logKeys.push(...batch);
+    } while (cursor !== '0');
+    await redis.del(keys.podSeq(uid), ...logKeys);
   }
 
   async #translateFailed(pod: KubeObject, err: unknown): Promise<void> {

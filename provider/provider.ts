@@ -70,9 +70,13 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const node = new NodeController({ kube, settings: o.node, workers: () => liveWorkers(redis, keys), checkIntervalMs: o.workerCheckMs, statusIntervalMs: o.statusIntervalMs, log });
   const lease = new LeaseController({ kube, nodeName: o.node.nodeName, nodeUid: () => node.uid, durationSeconds: o.leaseDurationSeconds, renewIntervalMs: o.leaseRenewMs, log });
   let status: StatusSync | undefined;
+  const sources = apiSources(kube);
   const controller = new PodController({
-    kube, redis, keys, queues, sources: apiSources(kube), events, workers, log, metrics: o.metrics, configRetryMs: o.configRetryMs, deletionSlackMs: o.deletionSlackMs,
-    onGone: (uid) => void status?.forget(uid).catch((err) => log.warn({ err, uid }, 'could not forget pod state')),
+    kube, redis, keys, queues, sources, events, workers, log, metrics: o.metrics, configRetryMs: o.configRetryMs, deletionSlackMs: o.deletionSlackMs,
+    onGone: (uid) => {
+      sources.tokens.forget(uid);
+      void status?.forget(uid).catch((err) => log.warn({ err, uid }, 'could not forget pod state'));
+    },
   });
   const informer = new PodInformer({ kube, nodeName: o.node.nodeName, handler: controller, log });
   status = new StatusSync({
