@@ -122,11 +122,16 @@ export class CniNetwork {
     }
     const known = new Set([...live, ...(await this.store.list())]);
     const leases = await leaseOwners(join(this.ipamDir, this.networkName));
+    // under the pod's lock and only while it still has no record: a setup of a pod the
+    // caller forgot to list, running right now, keeps its lease
+    const orphan = (id: string, fn: () => Promise<void>) => this.serial(id, async () => {
+      if (!(await this.store.get(id))) await fn();
+    }).catch((err: unknown) => { failures.push(err); });
     for (const id of new Set(leases.values())) {
-      if (!known.has(id)) await this.releaseLease(id).catch((err: unknown) => failures.push(err));
+      if (!known.has(id)) await orphan(id, () => this.releaseLease(id));
     }
     for (const id of ruleOwners(await iptablesSave(), this.networkName)) {
-      if (!known.has(id)) await removeLeftoverRules(this.networkName, id).catch((err: unknown) => failures.push(err));
+      if (!known.has(id)) await orphan(id, () => removeLeftoverRules(this.networkName, id));
     }
     for (const f of failures) this.log?.warn({ err: f }, 'pod network gc');
     if (failures.length) throw wrapError(failures[0], `pod network gc (${failures.length} failures)`, 'RUNTIME_FAILED');
