@@ -18,7 +18,7 @@ import { KeyedRunner } from './keyed-runner.ts';
 import type { Kube, KubeObject } from './kube-client.ts';
 import type { ProviderMetrics } from './metrics.ts';
 import { DELETION_SLACK_MS, deletionStep, sendStop, type DeletionContext } from './pod-deletion.ts';
-import { allContainersTerminated, configErrorStatus, failedStatus, isTerminalPhase } from './pod-status.ts';
+import { allContainersTerminated, configErrorStatus, failedStatus, isTerminalPhase, waitingStatus } from './pod-status.ts';
 import type { PodQueues } from './queue.ts';
 import { writePodStatus } from './status-writer.ts';
 import { translatePod } from './translate/pod-job.ts';
@@ -130,6 +130,11 @@ export class PodController {
       job = await translatePod(pod, this.#o.sources);
     } catch (err) {
       return this.#translateFailed(pod, err);
+    }
+    // A configuration error shown earlier is over: the pod now waits for a worker. Written
+    // before the enqueue, so it can never overwrite what a worker reports.
+    if ((pod.status?.containerStatuses ?? []).some((c: KubeObject) => c.state?.waiting?.reason === 'CreateContainerConfigError')) {
+      await writePodStatus(this.#o.kube, pod, waitingStatus(pod, 'ContainerCreating'), this.#o.metrics);
     }
     await this.#o.queues.enqueue(job);
     this.#pool.set(uid, job.pool);

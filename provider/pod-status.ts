@@ -71,9 +71,14 @@ export function failedStatus(reason: string, message: string): { status: KubeObj
 
 /** Status of a pod waiting on configuration (CreateContainerConfigError), like the kubelet's. */
 export function configErrorStatus(pod: KubeObject, message: string): { status: KubeObject } {
+  return waitingStatus(pod, 'CreateContainerConfigError', message);
+}
+
+/** A Pending pod whose containers all wait with one reason. */
+export function waitingStatus(pod: KubeObject, reason: string, message?: string): { status: KubeObject } {
   const waiting = (c: KubeObject) => ({
     name: c.name, image: c.image, imageID: '', ready: false, restartCount: 0, started: false,
-    state: { waiting: { reason: 'CreateContainerConfigError', message } },
+    state: { waiting: message === undefined ? { reason } : { reason, message } },
     lastState: {},
   });
   const status: KubeObject = { phase: 'Pending', containerStatuses: (pod.spec?.containers ?? []).map(waiting) };

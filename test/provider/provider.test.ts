@@ -101,6 +101,7 @@ test('pod: a missing configMap → CreateContainerConfigError + Event, retried u
   const job = await sim.claim();
   assert.equal(job.name, 'cfg-1');
   assert.deepEqual(job.containers[0]!.env!.find((e) => e.name === 'X'), { name: 'X', value: 'v' });
+  await waitFor('the config error is cleared once enqueued', async () => (await getPod('cfg-1')).status.containerStatuses[0].state.waiting?.reason === 'ContainerCreating');
   await sim.complete(job.uid);
 });
 
