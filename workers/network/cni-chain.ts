@@ -1,7 +1,7 @@
 /**
  * Runs a conflist chain as libcni does: ADD through the plugins in order, each getting the
- * previous plugin's result as `prevResult`; DEL in reverse order, each getting the cached
- * ADD result as `prevResult`.
+ * previous plugin's result as `prevResult`; CHECK in order and DEL in reverse order, each
+ * getting the cached ADD result as `prevResult`.
  */
 import type { CniConfList } from './cni-config.ts';
 import { pluginConfig } from './cni-config.ts';
@@ -40,6 +40,13 @@ export async function delChain(list: CniConfList, t: ChainTarget, cachedResult: 
       .catch((err: unknown) => failures.push(err));
   }
   return failures;
+}
+
+/** CHECK through every plugin; rejects with the first plugin's CNI error. */
+export async function checkChain(list: CniConfList, t: ChainTarget, cachedResult: unknown): Promise<void> {
+  for (const plugin of list.plugins) {
+    await invokePlugin(plugin.type, pluginConfig(list, plugin, cachedResult, t.runtime), { command: 'CHECK', ...target(t) });
+  }
 }
 
 function target(t: ChainTarget) {

@@ -166,6 +166,16 @@ describe('CniNetwork bridge mode (root)', { skip: ROOT_SKIP || PLUGINS_SKIP }, (
     assert.deepEqual(tagged(await iptablesSave(), live.uid), []);
   });
 
+  test('check passes on a healthy pod and reports the CNI error once its veth is gone (root)', async () => {
+    const { uid, res } = await pod([{ containerPort: 80, hostPort: await freePort(), protocol: 'tcp' }]);
+    await net.check(uid);
+    await run('ip', ['link', 'del', res.hostInterface]); // takes eth0 in the pod with it
+    await assert.rejects(net.check(uid), (e: unknown) => e instanceof BurstletError && e.code === 'RUNTIME_FAILED' && /CNI plugin bridge CHECK failed/.test(e.message));
+    await assert.rejects(net.check(randomUUID()), (e: unknown) => e instanceof BurstletError && e.code === 'NOT_FOUND');
+    await net.teardown(uid, undefined, []);
+    assert.deepEqual(tagged(await iptablesSave(), uid), []);
+  });
+
   test('teardown after the pod\'s process died still removes the masquerade rules, lease and record (root)', async () => {
     const { h, uid, res } = await pod();
     await h.kill();
