@@ -60,7 +60,7 @@ export function hostIPv4(): string {
 export async function ensurePauseRootfs(root: string, busybox = '/bin/busybox'): Promise<string> {
   const dir = join(root, 'pause', 'rootfs');
   if (await stat(join(dir, 'bin', 'busybox')).then(() => true, () => false)) return dir;
-  const tmp = join(root, 'pause', `tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(root, 'pause', `tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   for (const d of ['bin', 'proc', 'dev', 'sys']) await mkdir(join(tmp, d), { recursive: true });
   await copyFile(busybox, join(tmp, 'bin', 'busybox'));
   await rename(tmp, dir).catch(async () => rm(tmp, { recursive: true, force: true })); // lost a race: fine
