@@ -223,7 +223,8 @@ export class CniNetwork {
   /** A minimal CNI result naming the address leased to `containerId` (for DEL's prevResult). */
   private async resultFromLease(list: CniConfList, containerId: string): Promise<unknown> {
     const subnet = subnetOf(list, this.subnet);
-    const leases = await leaseOwners(join(this.ipamDir, list.name));
+    const dataDir = (list.plugins[0]?.ipam as { dataDir?: string } | undefined)?.dataDir ?? this.ipamDir;
+    const leases = await leaseOwners(join(dataDir, list.name));
     const ips = [...leases].filter(([, id]) => id === containerId).map(([ip]) => ({ address: `${ip}/${subnet.split('/')[1]}` }));
     return ips.length ? { cniVersion: list.cniVersion, interfaces: [], ips } : undefined;
   }
