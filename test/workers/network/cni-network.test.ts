@@ -17,7 +17,7 @@ import { holdNetns, inNetns, linkExists, PLUGINS_SKIP, ROOT_SKIP, until, type Ne
 
 const run = promisify(execFile);
 const BRIDGE = 'bltnet-t0';
-const SUBNET = '10.231.7.0/24';
+const SUBNET = '10.254.231.0/24'; // outside 10.200-249, which test/workers/runtime/cni.test.ts draws from
 const NETWORK = `burstlet-${BRIDGE}`;
 
 const iptablesSave = async () => (await run('iptables-save')).stdout;
@@ -76,8 +76,8 @@ describe('CniNetwork bridge mode (root)', { skip: ROOT_SKIP || PLUGINS_SKIP }, (
     const a = await pod();
     const b = await pod();
     for (const r of [a.res, b.res]) {
-      assert.match(r.ip, /^10\.231\.7\.\d+$/);
-      assert.equal(r.gateway, '10.231.7.1');
+      assert.match(r.ip, /^10\.254\.231\.\d+$/);
+      assert.equal(r.gateway, '10.254.231.1');
       assert.equal(r.interface, 'eth0');
       assert.equal(r.cidr, SUBNET);
       assert.ok(await linkExists(r.hostInterface), `host veth ${r.hostInterface}`);
@@ -141,7 +141,7 @@ describe('CniNetwork bridge mode (root)', { skip: ROOT_SKIP || PLUGINS_SKIP }, (
     await net.teardown(randomUUID(), undefined, []); // never set up
     // set up again in the same namespace after a teardown: works and gets a lease
     const back = await net.setup(uid, h.path, ports);
-    assert.match(back.ip, /^10\.231\.7\.\d+$/);
+    assert.match(back.ip, /^10\.254\.231\.\d+$/);
     await net.teardown(uid, h.path, ports);
   });
 
@@ -258,7 +258,7 @@ describe('CniNetwork bridge mode (root)', { skip: ROOT_SKIP || PLUGINS_SKIP }, (
   test('a plugin failure carries the CNI error and nothing is left behind (root)', async () => {
     const h = await holdNetns();
     holders.push(h);
-    const bad = new CniNetwork({ stateDir, bridge: BRIDGE, subnet: '10.231.7.0/33' });
+    const bad = new CniNetwork({ stateDir, bridge: BRIDGE, subnet: '10.254.231.0/33' });
     const uid = randomUUID();
     await assert.rejects(bad.setup(uid, h.path, []), (e: unknown) => e instanceof BurstletError && /CNI error code \d+: /.test(e.message) && e.code === 'RUNTIME_FAILED');
     assert.equal(existsSync(join(stateDir, 'pods', `${uid}.json`)), false);
