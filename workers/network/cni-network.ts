@@ -12,7 +12,10 @@
  * FORWARD policy is not ACCEPT (Docker, ufw) or when asked. Every plugin run costs several
  * iptables calls, hence the trimming; each pod's chain is recorded so DEL runs the same
  * one. `lo` comes up through the loopback plugin. ip_forward is switched on at the first
- * setup. IPv4 only.
+ * setup. IPv4 only. Note: route_localnet on the bridge means the host accepts 127/8
+ * destinations arriving from pods (the kube-proxy CVE-2020-8558 class); a worker that
+ * must not expose loopback-only services to pods should firewall that (or avoid hostPorts).
+ * 10.88.0.0/16 is also podman's default: set another subnet on hosts running podman.
  *
  * Worker restart: every pod's configuration, CNI_CONTAINERID, namespace identity and ADD
  * result live in `<stateDir>/pods/<podUid>.json` (written before ADD, completed after), so
