@@ -68,7 +68,10 @@ function chart(id, series, data) {
   const width = el.clientWidth || 300;
   if (!window.uPlot) return;
   if (!charts[id]) {
+    // The x axis always spans the last hour, so a fresh start shows a point, not a zoom.
+    const hour = () => [Date.now() / 1000 - 3600, Date.now() / 1000];
     charts[id] = new uPlot({ width, height: 160, legend: { show: series.length > 1 }, cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true, range: hour }, y: { range: (u, min, max) => [0, Math.max(1, max ?? 1) * 1.1] } },
       axes: [{ stroke: '#8a96a3', grid: { stroke: '#26303b' } }, { stroke: '#8a96a3', grid: { stroke: '#26303b' }, size: 50 }],
       series: [{}, ...series] }, data, el);
   } else charts[id].setData(data);
