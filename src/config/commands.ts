@@ -66,5 +66,5 @@ export const standaloneSpec = {
   registry: opt(str('HOST:PORT'), 'registry holding the example images (default: start a local one)'),
   stateDir: def(str('a directory path'), 'where images, snapshots and container state live', '.burstlet'),
   runtime: def(oneOf('burstlet', 'runc', 'crun'), 'OCI runtime that runs containers', 'burstlet'),
-  network: def(oneOf('bridge', 'host'), 'pod networking', 'host'),
+  network: def(oneOf('bridge', 'host'), 'pod networking: bridge (CNI, own IP, hostPorts) or host', 'bridge'),
 } satisfies Spec;
