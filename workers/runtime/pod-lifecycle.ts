@@ -181,10 +181,12 @@ export class PodLifecycle implements PodContext {
         return await this.#images.ensure(spec, auth, (reason, message) => this.note('Normal', reason, message, spec.name));
       } catch (err) {
         const e = asBurstletError(err, 'IMAGE_PULL_FAILED');
-        this.note('Warning', 'Failed', `Failed to pull image "${spec.image}": ${e.message}`, spec.name);
-        if (track) track.state = { waiting: { reason: e.reason, message: e.message } };
+        // ErrImageNeverPull: the PodJob cannot change its pull policy, so waiting is pointless.
+        const reason = typeof e.details.reason === 'string' ? e.details.reason : e.reason;
+        this.note('Warning', reason === 'ErrImageNeverPull' ? reason : 'Failed', `Failed to pull image "${spec.image}": ${e.message}`, spec.name);
+        if (track) track.state = { waiting: { reason, message: e.message } };
         this.changed();
-        if (!e.retryable || this.stopping()) throw new PodFailure(e.reason, e.message);
+        if (!e.retryable || reason === 'ErrImageNeverPull' || this.stopping()) throw new PodFailure(reason, e.message);
         const delay = Math.max(backoff.next(0), this.timing.pullBackoff.baseMs);
         if (track) track.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${spec.image}"` } };
         this.note('Normal', 'BackOff', `Back-off pulling image "${spec.image}"`, spec.name);
