@@ -1,4 +1,5 @@
 // `burstlet worker`: a worker host (workers/host/host.ts) serving one pool until SIGTERM/SIGINT.
+import { join } from 'node:path';
 import { WorkerHost } from '../../workers/host/host.ts';
 import { hostOptionsFromSettings } from '../../workers/host/options.ts';
 import { runUntilSignal } from '../../workers/host/signals.ts';
@@ -35,10 +36,11 @@ export const worker: Command = {
   },
 };
 
-/**
- * The pod runtime behind the host. The runtime (workers/runtime, issue 5 part 2) is not in
- * the tree yet; until it is, the worker refuses to start rather than claim pods it cannot run.
- */
-async function podRunner(_v: WorkerValues, _log: Logger): Promise<PodRunner | undefined> {
-  return undefined;
+/** The pod runtime behind the host (images, executor, sandbox network), from the settings. */
+async function podRunner(v: WorkerValues, log: Logger): Promise<PodRunner | undefined> {
+  const { ImageService } = await import('../../workers/image/image-service.ts');
+  const { createPodRuntime } = await import('../../workers/runtime/create-pod-runner.ts');
+  const images = new ImageService({ root: join(v.stateDir, 'images'), registry: { mirrors: v.registryMirrors, insecure: v.insecureRegistries } });
+  log.info({ runtime: v.runtime, network: v.network, stateDir: v.stateDir }, 'pod runtime ready');
+  return createPodRuntime(v, images).runner;
 }
