@@ -23,10 +23,6 @@ export const worker: Command = {
     }
     const log = createLogger({ level: v.logLevel, format: v.logFormat, name: 'burstlet-worker' });
     const runner = await podRunner(v, log);
-    if (!runner) {
-      process.stderr.write(`burstlet worker: no pod runtime for --runtime ${v.runtime} is built yet (workers/runtime); nothing could run pods\n`);
-      return 1;
-    }
     const workerId = stableWorkerId(v.stateDir, v.workerId);
     const host = await WorkerHost.start(hostOptionsFromSettings({ ...v, redis: v.redis }, workerId), runner, log);
     const code = await runUntilSignal(host, log);
@@ -37,10 +33,12 @@ export const worker: Command = {
 };
 
 /** The pod runtime behind the host (images, executor, sandbox network), from the settings. */
-async function podRunner(v: WorkerValues, log: Logger): Promise<PodRunner | undefined> {
+async function podRunner(v: WorkerValues, log: Logger): Promise<PodRunner> {
   const { ImageService } = await import('../../workers/image/image-service.ts');
   const { createPodRuntime } = await import('../../workers/runtime/create-pod-runner.ts');
   const images = new ImageService({ root: join(v.stateDir, 'images'), registry: { mirrors: v.registryMirrors, insecure: v.insecureRegistries } });
   log.info({ runtime: v.runtime, network: v.network, stateDir: v.stateDir }, 'pod runtime ready');
-  return createPodRuntime(v, images).runner;
+  // It also recovers the pods an earlier worker process left here (runner.list()), which
+  // the host then re-adopts or stops.
+  return (await createPodRuntime(v, images)).runner;
 }
