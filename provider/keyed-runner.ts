@@ -39,6 +39,7 @@ export class KeyedRunner {
 
   /** Kicks the key after `ms` (replacing an earlier timer of the key). */
   kickAfter(key: string, ms: number): void {
+    if (this.#closed) return;
     clearTimeout(this.#timers.get(key));
     this.#timers.set(key, setTimeout(() => {
       this.#timers.delete(key);

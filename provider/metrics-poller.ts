@@ -49,12 +49,14 @@ export async function pollMetrics(o: MetricsPollerOptions): Promise<void> {
 /** Polls until the returned stop function is called. */
 export function startMetricsPoller(o: MetricsPollerOptions): () => void {
   let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    timer = setTimeout(() => void pollMetrics(o).then(() => timer && tick()), o.intervalMs ?? 5000);
+  let stopped = false;
+  // A poll in flight when stop() comes must not schedule another one.
+  const next = () => {
+    if (!stopped) timer = setTimeout(() => void pollMetrics(o).then(next), o.intervalMs ?? 5000);
   };
-  void pollMetrics(o).then(tick);
+  void pollMetrics(o).then(next);
   return () => {
+    stopped = true;
     clearTimeout(timer);
-    timer = undefined;
   };
 }

@@ -107,7 +107,7 @@ export class PodInformer {
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(this.#o.watchTimeoutSeconds ?? 300),
     };
-    this.#watch = await this.#o.kube.watch(paths.pods(), query, (e) => this.#event(e.type, e.object), (err) => {
+    const watch = await this.#o.kube.watch(paths.pods(), query, (e) => this.#event(e.type, e.object), (err) => {
       this.#watch = undefined;
       if (err) {
         if (!(err instanceof Error && err.name === 'TimeoutError')) this.#o.log.warn({ err: String(err) }, 'pod watch ended; re-opening');
@@ -117,6 +117,9 @@ export class PodInformer {
       this.#backoffMs = 0;
       void this.#cycle();
     });
+    // stop() may have come while the watch was being opened.
+    if (this.#stopped) watch.stop();
+    else this.#watch = watch;
   }
 
   #event(type: string, obj: KubeObject): void {

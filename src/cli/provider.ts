@@ -1,8 +1,10 @@
 // `burstlet provider`: the virtual kubelet (provider/provider.ts) plus its kubelet API.
 import { readFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { hostname, networkInterfaces } from 'node:os';
 import { buildKubeletApi } from '../../provider/api/index.ts';
 import { apiServerAuthorizer } from '../../provider/kubelet-auth.ts';
+import { LeaderElector } from '../../provider/leader-election.ts';
 import { KubeClient } from '../../provider/kube-client.ts';
 import { createProviderMetrics } from '../../provider/metrics.ts';
 import { startProvider } from '../../provider/provider.ts';
@@ -26,9 +28,28 @@ export const provider: Command = {
       process.stderr.write('burstlet provider: --redis URL is required\n');
       return 2;
     }
+    // From the start: a signal while waiting for leadership or while starting is honoured too.
+    const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
     const kube = new KubeClient({ kubeconfig: v.kubeconfig, qps: v.qps, burst: v.burst });
     const address = v.nodeAddress ?? process.env.POD_IP ?? firstIPv4() ?? '127.0.0.1';
     const metrics = createProviderMetrics();
+    const elector = v.leaderElect
+      ? new LeaderElector({ kube, namespace: v.leaderElectNamespace, name: `burstlet-provider-${v.nodeName}`, identity: `${hostname()}-${randomBytes(4).toString('hex')}`, log })
+      : undefined;
+    let lost: () => void = () => {};
+    const leadershipLost = new Promise<'lost'>((resolve) => (lost = () => resolve('lost')));
+    if (elector) {
+      const first = await Promise.race([elector.acquire().then(() => 'leader' as const), stopSignal]);
+      if (first !== 'leader') {
+        await elector.release();
+        kube.close();
+        return 0;
+      }
+      elector.keepRenewing(lost);
+    }
     const p = await startProvider({
       kube, redisUrl: v.redis, keyPrefix: v.keyPrefix, log, metrics,
       leaseDurationSeconds: Math.round(v.leaseDuration / 1000), statusIntervalMs: v.statusInterval,
@@ -46,14 +67,13 @@ export const provider: Command = {
     });
     await api.listen({ host: v.listen.host, port: v.listen.port });
     log.info({ listen: `${v.listen.host}:${v.listen.port}`, tls: !!tls, authentication: v.authentication }, 'kubelet API listening');
-    const signal = await new Promise<NodeJS.Signals>((resolve) => {
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-      process.once('SIGINT', () => resolve('SIGINT'));
-    });
+    const signal = await Promise.race([leadershipLost, stopSignal]);
     log.info({ signal }, 'shutting down');
     await api.close();
     await p.stop();
-    return 0;
+    // After the node is left consistent: a standby may take over at once.
+    await elector?.release();
+    return signal === 'lost' ? 1 : 0;
   },
 };
 

@@ -35,6 +35,8 @@ export const providerSpec = {
   tlsPrivateKeyFile: opt(str('a path to a PEM file'), 'private key of --tls-cert-file'),
   clientCaFile: opt(str('a path to a PEM file'), 'CA whose client certificates the kubelet API accepts (user = CN, groups = O)'),
   authentication: def(bool(), 'authenticate (TokenReview, client certificates) and authorize (SubjectAccessReview) kubelet API requests; --no-authentication for local tests', true),
+  leaderElect: def(bool(), 'run as one of several replicas: only the holder of the Lease burstlet-provider-<node> drives the node', false),
+  leaderElectNamespace: def(str('a namespace name', DNS_LABEL), 'namespace of the leader-election Lease', 'burstlet'),
 } satisfies Spec;
 
 export const workerSpec = {

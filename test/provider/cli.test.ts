@@ -46,3 +46,33 @@ test('burstlet provider --kubeconfig --node-name --redis: registers the node, se
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
 });
+
+test('burstlet provider --leader-elect: a second replica waits, and takes over when the first stops (redis)', async (t) => {
+  await env.kube.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'burstlet' } } });
+  const start = async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [
+      'src/cli/main.ts', 'provider', '--kubeconfig', env.api.kubeconfigPath, '--node-name', 'vk-ha', '--redis', env.redisServer.url,
+      '--key-prefix', env.keys.prefix, '--listen', `127.0.0.1:${port}`, '--no-tls', '--no-authentication', '--leader-elect', '--log-level', 'warn',
+    ], { stdio: 'ignore' });
+    t.after(() => child.kill('SIGKILL'));
+    return { child, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  };
+  const leasePath = '/apis/coordination.k8s.io/v1/namespaces/burstlet/leases/burstlet-provider-vk-ha';
+  const first = await start();
+  const held = await waitFor('first replica leads', async () => env.kube.request('GET', leasePath), 120_000);
+  await waitFor('first replica registered the node', async () => env.kube.request('GET', '/api/v1/nodes/vk-ha'), 120_000);
+  const second = await start();
+  // A renewal later, the first replica still holds the lease although the second runs.
+  await waitFor('a renewal later', async () => (await env.kube.request('GET', leasePath)).spec.renewTime !== held.spec.renewTime, 120_000);
+  assert.equal((await env.kube.request('GET', leasePath)).spec.holderIdentity, held.spec.holderIdentity);
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0);
+  const taken = await waitFor('second replica takes over', async () => {
+    const l = await env.kube.request('GET', leasePath);
+    return l.spec.holderIdentity && l.spec.holderIdentity !== held.spec.holderIdentity && l;
+  }, 120_000);
+  assert.equal(taken.spec.leaseTransitions, 1, 'one change of holder');
+  second.child.kill('SIGTERM');
+  assert.equal(await second.exited, 0);
+});
