@@ -1,0 +1,65 @@
+/**
+ * The executor's own run rate on the worker's bundle: the bench captures the config.json
+ * the worker wrote for a running busybox container (and a copy of its mounted rootfs), turns
+ * it into a stand-alone /bin/true bundle, and runs `burstlet-runtime run` on it from
+ * `parallel` loops at once — the yardstick for the worker's pods/s.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { burstletRuntimePath } from '../../workers/executor/native-runtime.ts';
+
+const run = promisify(execFile);
+
+interface Spec {
+  process: { args: string[] };
+  root: { path: string };
+  mounts?: { source?: string; destination: string; type?: string }[];
+  linux?: { namespaces?: { type: string; path?: string }[]; cgroupsPath?: string };
+}
+
+/**
+ * Copies the container bundle at `bundle` (the worker's, while its container runs) to
+ * `dest` as a bundle that runs /bin/true on its own: rootfs copied out of the overlay mount,
+ * files bound from the pod directory copied next to it, namespaces the pod shared (paths of
+ * its pause process) created anew, no cgroupsPath (the runtime then uses /burstlet/<id>).
+ */
+export async function captureBundle(bundle: string, podDir: string, dest: string): Promise<string> {
+  const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as Spec;
+  await mkdir(join(dest, 'files'), { recursive: true });
+  await run('cp', ['-a', spec.root.path, join(dest, 'rootfs')]);
+  spec.root.path = join(dest, 'rootfs');
+  spec.process.args = ['/bin/true'];
+  let n = 0;
+  for (const m of spec.mounts ?? []) {
+    if (!m.source?.startsWith(`${podDir}/`)) continue;
+    if (!(await stat(m.source)).isFile()) continue;
+    const copy = join(dest, 'files', `${n++}-${m.destination.replaceAll('/', '_')}`);
+    await copyFile(m.source, copy);
+    m.source = copy;
+  }
+  if (spec.linux) {
+    spec.linux.namespaces = spec.linux.namespaces?.map((ns) => ({ type: ns.type }));
+    delete spec.linux.cgroupsPath;
+  }
+  await writeFile(join(dest, 'config.json'), JSON.stringify(spec));
+  return dest;
+}
+
+/**
+ * Runs `runs` containers of `bundle` with `burstlet-runtime run`, `parallel` at a time, ids
+ * `<idPrefix><n>`; resolves with runs per second. Fails on the first non-zero exit.
+ */
+export async function executorRunRate(bundle: string, stateRoot: string, idPrefix: string, runs: number, parallel: number): Promise<number> {
+  await mkdir(join(stateRoot, 'logs'), { recursive: true });
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < runs) {
+      const id = `${idPrefix}${next++}`;
+      await run(burstletRuntimePath, ['--root', join(stateRoot, 'state'), 'run', '--bundle', bundle, '--log-path', join(stateRoot, 'logs', `${id}.log`), id]);
+    }
+  }));
+  return runs / ((performance.now() - t0) / 1000);
+}

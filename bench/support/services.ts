@@ -1,0 +1,112 @@
+/**
+ * The real pieces the end-to-end benches start: redis-server, the local registry holding
+ * busybox as `library/busybox` (a docker.io mirror, as standalone mode does), and `burstlet
+ * worker` / `burstlet provider` as child processes (their RSS is their own). Each start
+ * registers its stop with the bench cleanup (cleanup.ts). Children run in their own process
+ * group: a terminal Ctrl-C reaches only the bench, which then sends each child exactly one
+ * SIGTERM (a second one would make the worker exit without stopping its pods).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { startExampleRegistry, startPrivateRedis } from '../../provider/standalone/services.ts';
+import { redisKeys, type Keys } from '../../src/keys.ts';
+import { onCleanup, sweepWorkerState } from './cleanup.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Redis URL and registry host, both stopped by the cleanup. */
+export async function startBaseServices(): Promise<{ redisUrl: string; registry: string }> {
+  const redis = await startPrivateRedis();
+  onCleanup('redis-server', () => redis.stop());
+  const reg = await startExampleRegistry();
+  onCleanup('registry', () => reg.stop());
+  return { redisUrl: redis.url, registry: reg.host };
+}
+
+/**
+ * Spawns `node src/cli/main.ts <args>` in its own process group; stderr is inherited. With
+ * BENCH_CPU_PROF=DIR the child writes a V8 CPU profile there when it exits (where the time goes).
+ */
+export function spawnBurstlet(args: string[]): ChildProcess {
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, join(root, 'src/cli/main.ts'), ...args], { stdio: ['ignore', 'ignore', 'inherit'], detached: true, cwd: root });
+  child.once('exit', (code, sig) => {
+    if (code !== 0 && sig !== 'SIGTERM' && code !== null) console.error(`burstlet ${args[0]} exited with ${code ?? sig}`);
+  });
+  return child;
+}
+
+/** SIGTERM once, then SIGKILL after `timeoutMs`; resolves when the child is gone. */
+export function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export interface WorkerChildOptions {
+  redisUrl: string;
+  registry: string;
+  keyPrefix: string;
+  maxPods: number;
+  network: 'host' | 'bridge';
+  /** Pod cgroups (`/burstlet/<uid>`) of this run: the sweep removes only those. */
+  ours: (cgroupName: string) => boolean;
+}
+
+export interface WorkerChild {
+  child: ChildProcess;
+  id: string;
+  stateDir: string;
+  keys: Keys;
+}
+
+/** Starts `burstlet worker` (runtime burstlet) and resolves once it is registered. */
+export async function startWorker(o: WorkerChildOptions): Promise<WorkerChild> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'burstlet-bench-worker-'));
+  const id = `bench-${process.pid}`;
+  const keys = redisKeys(o.keyPrefix);
+  onCleanup('worker state', () => sweepWorkerState(stateDir, o.ours));
+  const child = spawnBurstlet([
+    'worker', '--redis', o.redisUrl, '--key-prefix', o.keyPrefix, '--pool', 'default', '--worker-id', id,
+    '--state-dir', stateDir, '--runtime', 'burstlet', '--network', o.network, '--max-pods', String(o.maxPods),
+    '--registry-mirrors', `docker.io=${o.registry}`, '--insecure-registries', o.registry,
+    '--shutdown', 'handback', '--log-level', 'warn', '--log-format', 'json',
+  ]);
+  onCleanup('worker', () => stopChild(child, 60_000));
+  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    await waitFor('worker registered', async () => {
+      if (child.exitCode !== null) throw new Error(`burstlet worker exited with ${child.exitCode}`);
+      return (await redis.exists(keys.worker(id))) === 1;
+    });
+  } finally {
+    redis.disconnect();
+  }
+  return { child, id, stateDir, keys };
+}
+
+/** Polls `check` every 20 ms until true; throws after `timeoutMs`. */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 300_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** VmRSS and VmHWM of a process, in MB. */
+export async function rssMb(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}

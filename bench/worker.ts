@@ -1,0 +1,122 @@
+// `npm run bench -- worker [N=200] [maxPods=16]`: pods per second ONE real worker host
+// starts and finishes. `burstlet worker` runs as a child process (runtime burstlet, network
+// host, busybox from the local registry already cached by a warm-up pod); N `/bin/true` pods
+// (restartPolicy Never) are enqueued at once straight onto its BullMQ queue as PodJobs
+// (jobId = uid) and timed until every job is completed — each pod is a pause sandbox plus
+// one container, its rootfs an overlay snapshot, its events published to Redis.
+// Yardstick in the same run: the executor alone, `burstlet-runtime run` of /bin/true on the
+// worker's own container bundle (captured from a running pod, see support/executor-rate.ts),
+// N runs, maxPods at once. Prints both rates and the ratio; last line one JSON object.
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { POD_JOB_VERSION, type PodJob } from '../src/schema/pod-job.ts';
+import { publish } from '../src/streams.ts';
+import { leftovers, onCleanup, sweepWorkerState, withCleanup } from './support/cleanup.ts';
+import { captureBundle, executorRunRate } from './support/executor-rate.ts';
+import { startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
+
+const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
+const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
+const UID_PREFIX = `bw${process.pid}-`;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+if (process.getuid?.() !== 0) {
+  console.error('bench worker: needs root (namespaces, cgroups, mounts)');
+  process.exit(2);
+}
+
+const podJob = (uid: string, command: string[]): PodJob => ({
+  version: POD_JOB_VERSION, uid, namespace: 'bench', name: uid, pool: 'default', enqueuedAt: Date.now(),
+  restartPolicy: 'Never', terminationGracePeriodSeconds: 0,
+  containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command }],
+});
+
+const finished = (queue: Queue) => queue.getJobCountByTypes('completed', 'failed');
+
+/** Enqueues `jobs`; resolves with the count of finished jobs before them (for `settled`). */
+async function enqueue(queue: Queue, jobs: PodJob[]): Promise<number> {
+  const before = await finished(queue);
+  await queue.addBulk(jobs.map((data) => ({ name: 'pod', data, opts: { jobId: data.uid, attempts: 1, removeOnComplete: false, removeOnFail: false } })));
+  return before;
+}
+
+interface Settled { phase: string; waitMs: number; runMs: number }
+
+/** The outcomes of `uids` once all are completed or failed: phase, queue wait, claim → done. */
+async function settled(queue: Queue, uids: string[], before: number): Promise<Settled[]> {
+  await waitFor(`${uids.length} jobs completed`, async () => (await finished(queue)) >= before + uids.length);
+  const jobs = await Promise.all(uids.map((uid) => queue.getJob(uid)));
+  return jobs.map((j) => ({
+    phase: (j?.returnvalue as { phase?: string } | undefined)?.phase ?? `job ${j?.failedReason ?? 'missing'}`,
+    waitMs: (j?.processedOn ?? NaN) - (j?.timestamp ?? NaN),
+    runMs: (j?.finishedOn ?? NaN) - (j?.processedOn ?? NaN),
+  }));
+}
+const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** Runs a `sleep` pod, copies its container bundle while it runs, then stops it. */
+async function capture(w: WorkerChild, queue: Queue, redis: Redis, dest: string): Promise<string> {
+  const uid = `${UID_PREFIX}capture`;
+  const before = await enqueue(queue, [podJob(uid, ['sleep', '3600'])]);
+  const podDir = join(w.stateDir, 'runtime', 'pods', uid);
+  const bundle = join(podDir, 'containers', 'main-0');
+  await waitFor('the capture pod\'s bundle', () => existsSync(join(bundle, 'config.json')), 60_000);
+  await waitFor('the capture pod started', async () => (await redis.get(w.keys.podSeq(uid))) !== null && existsSync(join(bundle, 'record.json')), 60_000);
+  const out = await captureBundle(bundle, podDir, dest);
+  await publish(redis, w.keys.control(w.id), { kind: 'stop', uid, gracePeriodSeconds: 0 });
+  const [{ phase }] = await settled(queue, [uid], before);
+  console.log(`captured the worker's container bundle (capture pod stopped: ${phase})`);
+  return out;
+}
+
+async function main(): Promise<Record<string, unknown>> {
+  const { redisUrl, registry } = await startBaseServices();
+  const w = await startWorker({ redisUrl, registry, keyPrefix: `bench-worker-${process.pid}`, maxPods: MAX_PODS, network: 'host', ours: (c) => c.startsWith(UID_PREFIX) });
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  // BullMQ does not close a connection it was given: closed here, after the queue.
+  const conn = redis.duplicate();
+  const queue = new Queue(w.keys.queue('default'), { connection: conn, prefix: w.keys.prefix });
+  onCleanup('queue', async () => {
+    await queue.close();
+    conn.disconnect();
+    redis.disconnect();
+  });
+  const warm = await (async () => {
+    const before = await enqueue(queue, [podJob(`${UID_PREFIX}warm`, ['/bin/true'])]);
+    return (await settled(queue, [`${UID_PREFIX}warm`], before))[0].phase;
+  })();
+  if (warm !== 'Succeeded') throw new Error(`warm-up pod ended ${warm}`);
+  const scratch = await mkdtemp(join(tmpdir(), 'burstlet-bench-executor-'));
+  onCleanup('executor scratch', () => sweepWorkerState(scratch, (c) => c.startsWith(UID_PREFIX), join(scratch, 'state')));
+  const bundle = await capture(w, queue, redis, join(scratch, 'bundle'));
+
+  const executorRate = await executorRunRate(bundle, scratch, `${UID_PREFIX}x`, N, MAX_PODS);
+  const uids = Array.from({ length: N }, (_, i) => `${UID_PREFIX}p${i}`);
+  const t0 = performance.now();
+  const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
+  const done = await settled(queue, uids, before);
+  const wallMs = performance.now() - t0;
+  const workerRate = N / (wallMs / 1000);
+  const bad = done.map((d) => d.phase).filter((p) => p !== 'Succeeded');
+  if (bad.length) throw new Error(`${bad.length} pods did not succeed: ${[...new Set(bad)].join(', ')}`);
+
+  const ratio = workerRate / executorRate;
+  console.log(`${N} /bin/true pods, up to ${MAX_PODS} at once, network host, cached busybox`);
+  console.log(`executor alone:  ${executorRate.toFixed(1)} runs/s (burstlet-runtime run, worker's bundle)`);
+  console.log(`worker host:     ${workerRate.toFixed(1)} pods/s (queue → claim → sandbox + container → events → complete)`);
+  console.log(`ratio:           ${ratio.toFixed(2)} (goal ≥ 0.8)`);
+  const runs = done.map((d) => d.runMs);
+  console.log(`per pod (job timestamps): queue wait p50 ${p50(done.map((d) => d.waitMs))} ms; claim → completed p50 ${p50(runs)} ms, max ${Math.max(...runs)} ms; ` +
+    `pods in flight on average ${(runs.reduce((a, b) => a + b, 0) / wallMs).toFixed(1)} of ${MAX_PODS}`);
+  return { pods: N, max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(workerRate), executor_runs_per_s: r2(executorRate), ratio: r2(ratio) };
+}
+
+const result = await withCleanup(main);
+const left = [...await leftovers(UID_PREFIX), ...await leftovers('burstlet-bench-')];
+console.log(left.length ? `LEFT BEHIND:\n  ${left.join('\n  ')}` : 'cleanup: no processes, mounts or cgroups left behind');
+if (result) console.log(JSON.stringify({ ...result, leftovers: left.length }));
+else process.exitCode = 1;
