@@ -168,9 +168,12 @@ export class OciCliExecutor implements Executor {
     const meta = await this.#meta(id);
     if (!meta) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
     const pump = this.#pump(id, dir, meta.logPath);
+    // The monitor we spawned is unref'd (it must not keep a stopping worker alive), so the
+    // polling loop is what keeps this process waiting; the monitor's exit just ends it early.
     const own = this.#monitors.get(id);
-    if (own) await own;
-    while (!(await exists(join(dir, 'exit')))) await sleep(PUMP_MS);
+    let exited = false;
+    void own?.then(() => (exited = true));
+    while (!exited && !(await exists(join(dir, 'exit')))) await Promise.race([sleep(PUMP_MS), own ?? new Promise(() => {})]);
     await pump.stop(true);
     this.#pumps.delete(id);
     return (await this.state(id))!;

@@ -7,7 +7,7 @@
 import type { ContainerSpec } from '../../src/schema/pod-job.ts';
 import { BurstletError } from '../../src/errors.ts';
 import { CrashBackoff } from './backoff.ts';
-import type { CriContainerStatus } from './container-status.ts';
+import type { ContainerRecord, CriContainerStatus } from './container-status.ts';
 import type { PodContext } from './pod-context.ts';
 import { iso, type ContainerStateV1, type ContainerTrack } from './pod-status.ts';
 import { LogFollower } from './log-follower.ts';
@@ -34,6 +34,7 @@ export class ContainerRunner {
   readonly #ctx: PodContext;
   readonly #policy: Policy;
   #id: string | undefined;
+  #adopted: ContainerRecord | undefined;
   #probers: Prober[] = [];
   #started!: () => void;
   /** Resolves once the container ran for the first time (sidecars gate later init containers). */
@@ -55,11 +56,17 @@ export class ContainerRunner {
     return this.#id;
   }
 
+  /** Takes over a container an earlier worker process started (before `run`). */
+  adopt(rec: ContainerRecord): void {
+    this.#adopted = rec;
+    this.track.restartCount = rec.attempt;
+  }
+
   /** Runs until the container is terminated for good or the pod stops; returns the last exit code. */
   async run(): Promise<number | undefined> {
     const backoff = new CrashBackoff(this.#ctx.timing.backoff);
     let last: number | undefined;
-    for (let attempt = 0; !this.#ctx.stopping(); attempt++) {
+    for (let attempt = this.#adopted?.attempt ?? 0; !this.#ctx.stopping(); attempt++) {
       const st = await this.#runOnce(attempt);
       if (!st) return last;
       last = st.exitCode;
@@ -87,6 +94,9 @@ export class ContainerRunner {
     const image = await this.#ctx.image(this.spec);
     this.track.imageID = image.imageId;
     if (this.#ctx.stopping()) return undefined;
+    const adopted = this.#adopted;
+    this.#adopted = undefined;
+    if (adopted) return this.#watch(adopted.id, attempt, true);
     try {
       this.#id = await runtime.createContainer(this.#ctx.job.uid, this.spec, image, attempt);
     } catch (err) {
@@ -95,12 +105,18 @@ export class ContainerRunner {
       this.#ctx.note('Warning', 'Failed', `Error: ${e.message}`, this.spec.name);
       throw new PodFailure(e.reason, e.message);
     }
-    const id = this.#id;
     this.#ctx.note('Normal', 'Created', `Created container ${this.spec.name}`, this.spec.name);
+    return this.#watch(this.#id, attempt, false);
+  }
+
+  /** Starts (unless adopted) and follows one attempt until it exits; records its end. */
+  async #watch(id: string, attempt: number, adopted: boolean): Promise<CriContainerStatus> {
+    const { runtime } = this.#ctx;
+    this.#id = id;
     const st0 = await runtime.containerStatus(id);
-    const follower = new LogFollower(st0.logPath, attempt, (r) => this.#ctx.log(this.spec.name, r));
+    const follower = new LogFollower(st0.logPath, attempt, (r) => this.#ctx.log(this.spec.name, r), `${st0.logPath}.sent`);
     follower.start();
-    await runtime.startContainer(id);
+    if (!adopted) await runtime.startContainer(id);
     const running = await runtime.containerStatus(id);
     if (this.#ctx.stopping()) {
       // The pod began stopping while this attempt was being created: stop() found nothing to stop.
@@ -108,8 +124,8 @@ export class ContainerRunner {
     } else if (running.state === 'CONTAINER_RUNNING') {
       this.track.state = { running: { startedAt: iso(running.startedAt ?? Date.now()) } };
       this.track.containerID = id;
-      this.#ctx.note('Normal', 'Started', `Started container ${this.spec.name}`, this.spec.name);
-      await this.#postStart(id);
+      if (!adopted) this.#ctx.note('Normal', 'Started', `Started container ${this.spec.name}`, this.spec.name);
+      if (!adopted) await this.#postStart(id);
       this.#startProbes(id);
       this.#started();
       this.#ctx.changed();

@@ -38,7 +38,10 @@ function networkFor(s: PodRuntimeSettings, root: string): SandboxNetwork {
   return { mode: 'bridge', bridge: { bridge: 'burstlet0', subnet: '10.88.0.0/16', ipamDir: join(root, 'cni'), ...s.bridge } };
 }
 
-/** The runtime service and the PodRunner over it. */
+/**
+ * The runtime service and the PodRunner over it, with the pods an earlier worker process
+ * left on this host already recovered (`runner.list()` names them: adopt with `run`, or `stop`).
+ */
 export function createPodRuntime(s: PodRuntimeSettings, images: ImageService): { runtime: RuntimeService; runner: RuntimePodRunner } {
   const root = join(s.stateDir, 'runtime');
   const source = imageServiceSource(images);
@@ -46,5 +49,7 @@ export function createPodRuntime(s: PodRuntimeSettings, images: ImageService): {
     root, executor: executorFor(s.runtime, join(root, 'executor')), images: source, network: networkFor(s, root),
     allowPrivileged: s.allowPrivileged, allowHostPath: s.allowHostPath,
   });
-  return { runtime, runner: new RuntimePodRunner({ runtime, images: source, timing: s.timing }) };
+  const runner = new RuntimePodRunner({ runtime, images: source, timing: s.timing });
+  runner.recover();
+  return { runtime, runner };
 }

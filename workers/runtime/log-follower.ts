@@ -2,8 +2,10 @@
  * Follows a container's CRI log file and hands each record to a sink (PodReporter.log),
  * tagged with the container's restart attempt. Polls while the container runs; `stop`
  * drains what is left. Only whole lines are read; a line being written waits for the next poll.
+ * With an offset file the position survives a worker restart (an adopting worker resumes;
+ * a crash between send and save may repeat a few lines, never skip one).
  */
-import { open } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import type { LogRecord } from '../../src/schema/streams.ts';
 import { parseCri } from '../executor/cri-log-lines.ts';
 
@@ -13,14 +15,16 @@ export class LogFollower {
   readonly #path: string;
   readonly #attempt: number;
   readonly #sink: (r: LogRecord) => void;
-  #offset = 0;
+  readonly #offsetPath: string | undefined;
+  #offset = -1;
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> = Promise.resolve();
 
-  constructor(path: string, attempt: number, sink: (r: LogRecord) => void) {
+  constructor(path: string, attempt: number, sink: (r: LogRecord) => void, offsetPath?: string) {
     this.#path = path;
     this.#attempt = attempt;
     this.#sink = sink;
+    this.#offsetPath = offsetPath;
   }
 
   start(intervalMs = 250): void {
@@ -39,6 +43,16 @@ export class LogFollower {
   }
 
   async #read(): Promise<void> {
+    if (this.#offset < 0) {
+      const saved = this.#offsetPath ? await readFile(this.#offsetPath, 'utf8').catch(() => '0') : '0';
+      this.#offset = Number(saved) || 0;
+    }
+    const before = this.#offset;
+    await this.#readFrom();
+    if (this.#offsetPath && this.#offset !== before) await writeFile(this.#offsetPath, String(this.#offset));
+  }
+
+  async #readFrom(): Promise<void> {
     const fh = await open(this.#path, 'r').catch(() => undefined);
     if (!fh) return;
     try {

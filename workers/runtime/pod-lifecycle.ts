@@ -42,8 +42,11 @@ export class PodLifecycle implements PodContext {
   #stopGrace: number | undefined;
   #wake = new Set<() => void>();
   #done: Promise<PodOutcome> | undefined;
+  readonly #adopt: boolean;
 
-  constructor(job: PodJob, runtime: RuntimeService, images: ImageSource, timing: LifecycleTiming, reporter: PodReporter) {
+  /** `adopt`: the pod's sandbox and containers were started by an earlier worker process. */
+  constructor(job: PodJob, runtime: RuntimeService, images: ImageSource, timing: LifecycleTiming, reporter: PodReporter, adopt = false) {
+    this.#adopt = adopt;
     this.job = job;
     this.runtime = runtime;
     this.timing = timing;
@@ -113,11 +116,11 @@ export class PodLifecycle implements PodContext {
     const deadline = this.job.activeDeadlineSeconds ? setTimeout(() => void this.#deadline(), this.job.activeDeadlineSeconds * 1000) : undefined;
     this.changed();
     try {
-      this.#sandbox = await this.runtime.runPodSandbox(this.job);
+      this.#sandbox = this.#adopt ? this.#adoptSandbox() : await this.runtime.runPodSandbox(this.job);
       this.#lastSandbox = this.#sandbox;
       this.changed();
       await this.#pullAll();
-      await this.#runInit();
+      if (!this.#adoptContainers()) await this.#runInit();
       if (!this.stopping() && !this.#final) {
         this.#initDone = true;
         this.changed();
@@ -146,6 +149,31 @@ export class PodLifecycle implements PodContext {
     const e = asBurstletError(err, 'RUNTIME_FAILED');
     this.note('Warning', 'Failed', e.message);
     this.#final ??= { phase: 'Failed', reason: e.reason, message: e.message };
+  }
+
+  #adoptSandbox(): SandboxInfo {
+    const sb = this.runtime.sandbox(this.job.uid);
+    if (!sb) throw new PodFailure('RuntimeError', `pod sandbox ${this.job.uid} was not found on this worker after a restart`);
+    return sb;
+  }
+
+  /**
+   * Hands each app container its newest container from before the restart; true when there
+   * were any (init containers then count as done: they ran before the app containers did).
+   */
+  #adoptContainers(): boolean {
+    if (!this.#adopt) return false;
+    let any = false;
+    for (const r of this.#app) {
+      const rec = this.runtime.latestContainer(this.job.uid, r.spec.name);
+      if (rec) {
+        r.adopt(rec);
+        any = true;
+      }
+    }
+    if (!any) return false;
+    for (const r of this.#init) r.track.state = { terminated: { exitCode: 0, reason: 'Completed' } };
+    return true;
   }
 
   async #deadline(): Promise<void> {

@@ -1,6 +1,9 @@
 /**
  * The worker host's PodRunner over the RuntimeService: one PodLifecycle per pod uid. `run`
  * on a uid already running joins that run (nothing runs twice); `stop` is idempotent.
+ * After a worker restart, `recover` finds the pods the earlier process left running: `list`
+ * names them, `run` adopts one (its containers keep running, reporting resumes), `stop`
+ * removes one that is no longer ours.
  * Exec sessions stream the process's output as ExecOutput records ending with `exit`.
  */
 import { BurstletError } from '../../src/errors.ts';
@@ -51,6 +54,7 @@ export class RuntimePodRunner implements PodRunner {
   readonly #o: RuntimePodRunnerOptions;
   readonly #timing: LifecycleTiming;
   readonly #pods = new Map<string, PodLifecycle>();
+  readonly #recovered = new Set<string>();
 
   constructor(options: RuntimePodRunnerOptions) {
     this.#o = options;
@@ -60,12 +64,26 @@ export class RuntimePodRunner implements PodRunner {
   run(job: PodJob, reporter: PodReporter): Promise<PodOutcome> {
     const running = this.#pods.get(job.uid);
     if (running) return running.run();
-    const lc = new PodLifecycle(job, this.#o.runtime, this.#o.images, this.#timing, reporter);
+    const adopt = this.#recovered.delete(job.uid);
+    const lc = new PodLifecycle(job, this.#o.runtime, this.#o.images, this.#timing, reporter, adopt);
     this.#pods.set(job.uid, lc);
     return lc.run().finally(() => this.#pods.delete(job.uid));
   }
 
+  /** Loads the pods an earlier worker process left on this host; returns their uids. */
+  recover(): string[] {
+    for (const uid of this.#o.runtime.recover()) if (!this.#pods.has(uid)) this.#recovered.add(uid);
+    return [...this.#recovered];
+  }
+
   async stop(uid: string, gracePeriodSeconds: number): Promise<void> {
+    if (this.#recovered.delete(uid)) {
+      for (const c of await this.#o.runtime.listContainers({ podUid: uid })) {
+        await this.#o.runtime.stopContainer(c.id, gracePeriodSeconds).catch(() => undefined);
+      }
+      await this.#o.runtime.removePodSandbox(uid);
+      return;
+    }
     await this.#pods.get(uid)?.stop(gracePeriodSeconds);
   }
 
@@ -91,7 +109,7 @@ export class RuntimePodRunner implements PodRunner {
   }
 
   list(): string[] {
-    return [...this.#pods.keys()];
+    return [...this.#pods.keys(), ...this.#recovered];
   }
 
   async close(): Promise<void> {

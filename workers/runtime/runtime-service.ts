@@ -9,7 +9,8 @@
  * `containers/<name>-<attempt>/` (bundle, mounted rootfs, record.json, termination-log)
  * and `logs/<name>/<attempt>.log` (CRI logs, kept until the pod is removed).
  */
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
@@ -37,6 +38,22 @@ interface PodEntry { job: PodJob; sandbox: SandboxInfo; volumes: PodVolume[]; di
 export interface ExecSyncResult { stdout: Buffer; stderr: Buffer; exitCode: number; timedOut: boolean }
 
 const DEFAULT_TERMINATION_PATH = '/dev/termination-log';
+
+const readdirOr = (dir: string): string[] => {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+};
+
+function readJson<T>(path: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
 
 export class RuntimeService {
   readonly #o: RuntimeServiceOptions;
@@ -70,6 +87,7 @@ export class RuntimeService {
       volumes = await preparePodVolumes(job.volumes ?? [], dir, { allowHostPath: this.#o.allowHostPath === true });
       const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network);
       this.#pods.set(job.uid, { job, sandbox, volumes, dir });
+      await writeFile(join(dir, 'pod.json'), JSON.stringify({ job, sandbox, volumes, dir } satisfies PodEntry));
       return sandbox;
     } catch (err) {
       const pause = await this.#o.executor.state(`${job.uid}_pause`).catch(() => undefined);
@@ -248,8 +266,32 @@ export class RuntimeService {
     return [...this.#pods.keys()];
   }
 
-  /** Ids under the pods dir (also those of an earlier worker process). */
-  async podDirs(): Promise<string[]> {
-    return readdir(join(this.#o.root, 'pods')).catch(() => [] as string[]);
+  /**
+   * Loads the pods and containers an earlier worker process left on this host (pod.json and
+   * record.json files), so they can be adopted or removed; returns their uids. Synchronous:
+   * it runs once at startup, before the host lists what it still holds. A pod whose sandbox
+   * never finished starting has no pod.json: it is listed too, and adopting it fails.
+   */
+  recover(): string[] {
+    const uids = readdirOr(join(this.#o.root, 'pods'));
+    for (const uid of uids) {
+      const dir = this.podDir(uid);
+      const entry = readJson<PodEntry>(join(dir, 'pod.json'));
+      if (entry) this.#pods.set(uid, entry);
+      for (const n of readdirOr(join(dir, 'containers'))) {
+        const rec = readJson<ContainerRecord>(join(dir, 'containers', n, 'record.json'));
+        if (rec) this.#containers.set(rec.id, rec);
+      }
+    }
+    return uids;
+  }
+
+  /** The newest container record of `name` in pod `uid` (adoption after a restart). */
+  latestContainer(uid: string, name: string): ContainerRecord | undefined {
+    let best: ContainerRecord | undefined;
+    for (const r of this.#containers.values()) {
+      if (r.podUid === uid && r.name === name && (!best || r.attempt > best.attempt)) best = r;
+    }
+    return best;
   }
 }
