@@ -115,7 +115,7 @@ const claimLoop = (async () => {
 })();
 const control = redis.duplicate();
 const controlLoop = (async () => {
-  let last = '$';
+  let last = '0'; // from the start: '$' would miss messages added between two reads
   while (!simStopped) {
     const res = (await control.xread('BLOCK', 500, 'STREAMS', keys.control('sim'), last)) as [string, [string, string[]][]][] | null;
     for (const [id, f] of res?.[0]?.[1] ?? []) {
@@ -157,7 +157,10 @@ try {
     yardstick_p50_ms: r1(yard.p50), yardstick_p99_ms: r1(yard.p99), yardstick_pods_per_s: r1(yard.podsPerS), yardstick_delete_p99_ms: r1(yard.delP99),
   }));
 } finally {
+  // The provider goes first (its shutdown still talks to the API server and redis).
+  const exited = new Promise((r) => provider.once('exit', r));
   provider.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
   simStopped = true;
   await Promise.race([Promise.all([claimLoop, controlLoop]), new Promise((r) => setTimeout(r, 3000))]);
   await worker.close();
