@@ -7,6 +7,7 @@
 import type { ContainerSpec } from '../../src/schema/pod-job.ts';
 import { BurstletError } from '../../src/errors.ts';
 import { CrashBackoff } from './backoff.ts';
+import { containerCgroup } from './cgroups.ts';
 import type { ContainerRecord, CriContainerStatus } from './container-status.ts';
 import type { PodContext } from './pod-context.ts';
 import { iso, type ContainerStateV1, type ContainerTrack } from './pod-status.ts';
@@ -34,6 +35,7 @@ export class ContainerRunner {
   readonly #ctx: PodContext;
   readonly #policy: Policy;
   #id: string | undefined;
+  #attempt = 0;
   #adopted: ContainerRecord | undefined;
   #probers: Prober[] = [];
   #started!: () => void;
@@ -54,6 +56,11 @@ export class ContainerRunner {
 
   get currentId(): string | undefined {
     return this.#id;
+  }
+
+  /** The running attempt's cgroup (for stats), if it runs. */
+  get cgroup(): string | undefined {
+    return this.#id && 'running' in this.track.state ? containerCgroup(this.#ctx.job.uid, `${this.spec.name}-${this.#attempt}`) : undefined;
   }
 
   /** Takes over a container an earlier worker process started (before `run`). */
@@ -113,6 +120,7 @@ export class ContainerRunner {
   async #watch(id: string, attempt: number, adopted: boolean): Promise<CriContainerStatus> {
     const { runtime } = this.#ctx;
     this.#id = id;
+    this.#attempt = attempt;
     const st0 = await runtime.containerStatus(id);
     const follower = new LogFollower(st0.logPath, attempt, (r) => this.#ctx.log(this.spec.name, r), `${st0.logPath}.sent`);
     follower.start();

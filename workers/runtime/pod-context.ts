@@ -15,6 +15,8 @@ export interface LifecycleTiming {
   backoff: BackoffTiming;
   /** Image pull back-off between retries of a retryable pull failure. */
   pullBackoff: BackoffTiming;
+  /** How often running containers' usage is sampled and reported. */
+  statsIntervalMs: number;
 }
 
 export interface PodContext {

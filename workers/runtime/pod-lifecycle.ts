@@ -17,6 +17,7 @@ import { ConditionClock, containerStatusV1, iso, podConditions, podPhase } from 
 import type { RuntimeService } from './runtime-service.ts';
 import type { SandboxInfo } from './sandbox.ts';
 import { podLabel } from './spec/container-spec.ts';
+import { StatsSampler } from './stats-sampler.ts';
 
 const DEADLINE_MESSAGE = 'Pod was active on the node longer than the specified deadline';
 
@@ -114,6 +115,8 @@ export class PodLifecycle implements PodContext {
 
   async #run(): Promise<PodOutcome> {
     const deadline = this.job.activeDeadlineSeconds ? setTimeout(() => void this.#deadline(), this.job.activeDeadlineSeconds * 1000) : undefined;
+    const sampler = new StatsSampler(this.job, () => this.#sampled(), (st) => this.#reporter.stats(st));
+    sampler.start(this.timing.statsIntervalMs);
     this.changed();
     try {
       this.#sandbox = this.#adopt ? this.#adoptSandbox() : await this.runtime.runPodSandbox(this.job);
@@ -130,6 +133,7 @@ export class PodLifecycle implements PodContext {
       this.#fail(err);
     } finally {
       clearTimeout(deadline);
+      sampler.stop();
     }
     if (!this.stopping()) this.#stopGrace = 0;
     await Promise.all([...this.#sidecars, ...this.#app, ...this.#init].map((r) => r.stop(this.#stopGrace ?? 0)));
@@ -149,6 +153,14 @@ export class PodLifecycle implements PodContext {
     const e = asBurstletError(err, 'RUNTIME_FAILED');
     this.note('Warning', 'Failed', e.message);
     this.#final ??= { phase: 'Failed', reason: e.reason, message: e.message };
+  }
+
+  #sampled(): { name: string; cgroup: string; startTime?: string }[] {
+    return [...this.#init, ...this.#app].flatMap((r) => {
+      const cgroup = r.cgroup;
+      const st = r.track.state;
+      return cgroup ? [{ name: r.spec.name, cgroup, ...('running' in st ? { startTime: st.running.startedAt } : {}) }] : [];
+    });
   }
 
   #adoptSandbox(): SandboxInfo {

@@ -58,7 +58,7 @@ export class RuntimePodRunner implements PodRunner {
 
   constructor(options: RuntimePodRunnerOptions) {
     this.#o = options;
-    this.#timing = { backoff: KUBELET_BACKOFF, pullBackoff: KUBELET_BACKOFF, ...options.timing };
+    this.#timing = { backoff: KUBELET_BACKOFF, pullBackoff: KUBELET_BACKOFF, statsIntervalMs: 10_000, ...options.timing };
   }
 
   run(job: PodJob, reporter: PodReporter): Promise<PodOutcome> {

@@ -28,7 +28,7 @@ describe('PodRunner lifecycle on runc (root)', { skip: ROOT_SKIP || (!hasBinary(
     root = mkdtempSync(join(tmpdir(), 'burstlet-runner-'));
     const images = dirImageSource(rootfs.path, join(root, 'snap'));
     rt = new RuntimeService({ root, executor: runcExecutor(join(root, 'executor')), images, network: { mode: 'none' } });
-    runner = new RuntimePodRunner({ runtime: rt, images, timing: { backoff: fast, pullBackoff: fast } });
+    runner = new RuntimePodRunner({ runtime: rt, images, timing: { backoff: fast, pullBackoff: fast, statsIntervalMs: 200 } });
   });
   after(async () => {
     await runner.close();
@@ -142,6 +142,10 @@ describe('PodRunner lifecycle on runc (root)', { skip: ROOT_SKIP || (!hasBinary(
     const done = runner.run(job, rec);
     await rec.until('both running', (s) => s.phase === 'Running' && (s.containerStatuses ?? []).every((c: any) => c.state.running));
     await rec.until('ready', (s) => condition(s, 'Ready') === 'True');
+    await rec.until('stats of both containers', () => rec.samples.some((x) => x.containers.length === 2 && x.containers.every((c) => (c.memory?.usageBytes ?? 0) > 0 && (c.cpu?.usageCoreNanoSeconds ?? 0) > 0)));
+    const sample = rec.samples.findLast((x) => x.containers.length === 2)!;
+    assert.equal(sample.memory!.usageBytes, sample.containers.reduce((n, c) => n + c.memory!.usageBytes!, 0));
+    await rec.until('a CPU rate', () => rec.samples.some((x) => x.cpu?.usageNanoCores !== undefined));
     await runner.stop(job.uid, 2);
     const outcome = await done;
     assert.equal(outcome.phase, 'Failed');

@@ -5,6 +5,7 @@ import type { LogRecord } from '../../../../src/schema/streams.ts';
 export class Recorder implements PodReporter {
   readonly snapshots: PodSnapshot[] = [];
   readonly logs: { container: string; record: LogRecord }[] = [];
+  readonly samples: Parameters<PodReporter['stats']>[0][] = [];
 
   status(s: PodSnapshot): void {
     this.snapshots.push(structuredClone(s));
@@ -14,7 +15,9 @@ export class Recorder implements PodReporter {
     this.logs.push({ container, record });
   }
 
-  stats(): void {}
+  stats(s: Parameters<PodReporter['stats']>[0]): void {
+    this.samples.push(s);
+  }
 
   get last(): PodSnapshot {
     return this.snapshots.at(-1)!;
