@@ -31,4 +31,5 @@ export async function startExampleRegistry(): Promise<Registry> {
   return reg;
 }
 
-export const startEmbeddedApiServer = (): Promise<KubeApiServer> => startKubeApiServer({ bookmarkIntervalMs: 30_000 });
+/** HTTPS (self-signed, in its kubeconfig): kubectl sends bearer tokens only over TLS. */
+export const startEmbeddedApiServer = (): Promise<KubeApiServer> => startKubeApiServer({ bookmarkIntervalMs: 30_000, tls: true });

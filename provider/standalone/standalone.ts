@@ -14,6 +14,7 @@ import type { Logger } from '../../src/log.ts';
 import { buildKubeletApi } from '../api/index.ts';
 import { KubeClient } from '../kube-client.ts';
 import { startProvider } from '../provider.ts';
+import { loadOrCreateServingCert } from '../serving-cert.ts';
 import { checkExposure, type UiAuth } from '../ui/auth.ts';
 import { buildUi, startHistory } from '../ui/index.ts';
 import { History } from '../ui/history.ts';
@@ -89,7 +90,9 @@ async function startAll(o: StandaloneOptions, stops: [string, Stop][]): Promise<
     node: { nodeName: o.nodeName, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: o.listen.host, port: o.listen.port, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
   });
   stops.push(['provider', () => provider.stop()]);
-  const kubelet = buildKubeletApi({ nodeName: o.nodeName, pods: provider.pods, redis: provider.redis, keys: provider.keys, log: o.log.child({ component: 'kubelet-api' }) });
+  // TLS like a kubelet (the API server proxies logs to it over HTTPS); no client auth: loopback only.
+  const tls = await loadOrCreateServingCert(undefined, undefined, [o.nodeName, o.listen.host, 'localhost', '127.0.0.1']);
+  const kubelet = buildKubeletApi({ nodeName: o.nodeName, pods: provider.pods, redis: provider.redis, keys: provider.keys, tls, log: o.log.child({ component: 'kubelet-api' }) });
   await kubelet.listen({ host: o.listen.host, port: o.listen.port });
   stops.push(['kubelet API', () => kubelet.close()]);
   const worker = await startWorker(o, redisUrl, registry);
