@@ -135,16 +135,19 @@ export class KubeClient implements Kube {
       reqHeaders['content-length'] = String(body.length);
     }
     const mod = url.protocol === 'https:' ? https : http;
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const send = () => new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = mod.request(url, { method, headers: reqHeaders, agent, auth }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
       req.end(body);
     });
+    // A kept-alive connection the server closed just before our request reached it: the
+    // request was not processed, so sending it again on a fresh connection is safe.
+    const { status, text } = await send().catch((err) => (err.reusedSocket && err.code === 'ECONNRESET' ? send() : Promise.reject(err)));
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
