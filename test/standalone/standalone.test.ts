@@ -26,6 +26,15 @@ test('npm start flow (root): examples run, manifests edited and removed, Ctrl-C 
     const detail = await (await fetch(`${s.ui}/api/pods/default/hello`)).json() as { logs: Record<string, string[]> };
     assert.match(detail.logs.hello!.join('\n'), /hello from burstlet on hello/);
     assert.equal(hello.status, 'Completed');
+    const kubeconfig = /kubectl --kubeconfig (\S+)/.exec(s.output())?.[1];
+    assert.ok(kubeconfig, 'standalone prints a kubeconfig for kubectl');
+    const { spawnSync } = await import('node:child_process');
+    if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0) {
+      const logs = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'logs', 'hello'], { encoding: 'utf8', timeout: 60_000 });
+      assert.match(logs.stdout, /hello from burstlet on hello/, logs.stderr);
+      const wide = spawnSync('kubectl', ['--kubeconfig', kubeconfig, 'get', 'pods', '-o', 'wide'], { encoding: 'utf8', timeout: 60_000 });
+      assert.match(wide.stdout, /hello\s+0\/1\s+Completed/, wide.stderr);
+    }
     await until('web Ready', async () => {
       const p = await podRow(s.ui, 'web');
       if (p) uids.add(p.uid);
