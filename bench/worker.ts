@@ -48,7 +48,12 @@ interface Settled { phase: string; waitMs: number; runMs: number }
 
 /** The outcomes of `uids` once all are completed or failed: phase, queue wait, claim → done. */
 async function settled(queue: Queue, uids: string[], before: number): Promise<Settled[]> {
-  await waitFor(`${uids.length} jobs completed`, async () => (await finished(queue)) >= before + uids.length);
+  try {
+    await waitFor(`${uids.length} jobs completed`, async () => (await finished(queue)) >= before + uids.length, 600_000);
+  } catch (err) {
+    const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+    throw new Error(`${(err as Error).message}; jobs by state: ${JSON.stringify(counts)}`);
+  }
   const jobs = await Promise.all(uids.map((uid) => queue.getJob(uid)));
   return jobs.map((j) => ({
     phase: (j?.returnvalue as { phase?: string } | undefined)?.phase ?? `job ${j?.failedReason ?? 'missing'}`,

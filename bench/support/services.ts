@@ -82,7 +82,9 @@ export async function startWorker(o: WorkerChildOptions): Promise<WorkerChild> {
     '--registry-mirrors', `docker.io=${o.registry}`, '--insecure-registries', o.registry,
     '--shutdown', 'handback', '--log-level', 'warn', '--log-format', 'json',
   ]);
-  onCleanup('worker', () => stopChild(child, 60_000));
+  // After a Ctrl-C redis may be gone already and the hand-back cannot finish: the sweep
+  // (registered above, runs after this) removes what the worker leaves.
+  onCleanup('worker', () => stopChild(child, 30_000));
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   try {
     await waitFor('worker registered', async () => {
