@@ -2,7 +2,10 @@
 // them with a Kubernetes container's command/args/env exactly as the kubelet does.
 import { BurstletError } from '../../src/errors.ts';
 
-/** The runnable defaults an image carries (OCI image config `config` object). */
+/**
+ * The runnable defaults an image carries (OCI image config `config` object). Merging them with
+ * a container's command/args/env the kubelet way is the runtime's job (workers/runtime/spec/process.ts).
+ */
 export interface ImageConfig {
   readonly entrypoint: readonly string[];
   readonly cmd: readonly string[];
@@ -50,77 +53,4 @@ export function parseImageConfig(image: string, bytes: Buffer): ImageConfig {
     architecture: doc.architecture ?? '',
     diffIds,
   };
-}
-
-/** The Kubernetes container fields that override the image (already resolved env values). */
-export interface ContainerOverrides {
-  readonly command?: readonly string[];
-  readonly args?: readonly string[];
-  readonly env?: readonly { readonly name: string; readonly value: string }[];
-  readonly workingDir?: string;
-}
-
-/** What the runtime spec needs: argv, env, cwd, user (the image's; securityContext applies later). */
-export interface ContainerProcess {
-  readonly args: string[];
-  readonly env: string[];
-  readonly cwd: string;
-  readonly user: string;
-}
-
-/**
- * Kubelet semantics: `command` replaces Entrypoint (and drops Cmd), `args` replaces Cmd;
- * `$(VAR)` in command and args expands from the container env (`$$` escapes, unknown
- * references stay as written); container env overrides image env by name.
- */
-export function containerProcess(image: ImageConfig, k: ContainerOverrides): ContainerProcess {
-  const env = mergeEnv(image.env, k.env ?? []);
-  const vars = new Map(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  const expand = (list: readonly string[]) => list.map((s) => expandVars(s, vars));
-  const hasCommand = (k.command?.length ?? 0) > 0;
-  const hasArgs = (k.args?.length ?? 0) > 0;
-  const entrypoint = hasCommand ? expand(k.command!) : [...image.entrypoint];
-  const cmd = hasArgs ? expand(k.args!) : hasCommand ? [] : [...image.cmd];
-  return { args: [...entrypoint, ...cmd], env, cwd: k.workingDir || image.workingDir || '/', user: image.user };
-}
-
-function mergeEnv(image: readonly string[], container: readonly { name: string; value: string }[]): string[] {
-  const out = new Map<string, string>();
-  for (const e of image) {
-    const eq = e.indexOf('=');
-    out.set(eq === -1 ? e : e.slice(0, eq), eq === -1 ? '' : e.slice(eq + 1));
-  }
-  for (const { name, value } of container) {
-    out.delete(name); // re-insert so the container's order wins, like the kubelet's list
-    out.set(name, value);
-  }
-  return [...out].map(([n, v]) => `${n}=${v}`);
-}
-
-/** Kubernetes `$(VAR_NAME)` expansion (k8s.io/kubernetes/third_party/forked/golang/expansion). */
-export function expandVars(input: string, vars: ReadonlyMap<string, string>): string {
-  let out = '';
-  for (let i = 0; i < input.length; i++) {
-    if (input[i] !== '$' || i + 1 >= input.length) {
-      out += input[i];
-      continue;
-    }
-    const next = input[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-    } else if (next === '(') {
-      const close = input.indexOf(')', i + 2);
-      if (close === -1) {
-        out += input.slice(i);
-        break;
-      }
-      const name = input.slice(i + 2, close);
-      out += vars.has(name) ? vars.get(name) : `$(${name})`;
-      i = close;
-    } else {
-      out += '$';
-    }
-  }
-  return out;
 }
