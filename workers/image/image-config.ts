@@ -1,5 +1,4 @@
-// The parts of an OCI image config a container needs, and the pure function that merges
-// them with a Kubernetes container's command/args/env exactly as the kubelet does.
+// The parts of an OCI image config a container needs, parsed from the config blob.
 import { BurstletError } from '../../src/errors.ts';
 
 /**
