@@ -17,7 +17,7 @@ import { POD_JOB_VERSION, type PodJob } from '../src/schema/pod-job.ts';
 import { publish } from '../src/streams.ts';
 import { leftovers, onCleanup, sweepWorkerState, withCleanup } from './support/cleanup.ts';
 import { captureBundle, executorRunRate } from './support/executor-rate.ts';
-import { startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
+import { rssMb, startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
 
 const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
 const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
@@ -105,6 +105,7 @@ async function main(): Promise<Record<string, unknown>> {
   const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
   const done = await settled(queue, uids, before);
   const wallMs = performance.now() - t0;
+  const workerRss = await rssMb(w.child.pid!);
   const workerRate = N / (wallMs / 1000);
   const bad = done.map((d) => d.phase).filter((p) => p !== 'Succeeded');
   if (bad.length) throw new Error(`${bad.length} pods did not succeed: ${[...new Set(bad)].join(', ')}`);
@@ -117,7 +118,8 @@ async function main(): Promise<Record<string, unknown>> {
   const runs = done.map((d) => d.runMs);
   console.log(`per pod (job timestamps): queue wait p50 ${p50(done.map((d) => d.waitMs))} ms; claim → completed p50 ${p50(runs)} ms, max ${Math.max(...runs)} ms; ` +
     `pods in flight on average ${(runs.reduce((a, b) => a + b, 0) / wallMs).toFixed(1)} of ${MAX_PODS}`);
-  return { pods: N, max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(workerRate), executor_runs_per_s: r2(executorRate), ratio: r2(ratio) };
+  console.log(`worker RSS ${workerRss.rss.toFixed(1)} MB (peak ${workerRss.peak.toFixed(1)} MB); with BENCH_CPU_PROF=DIR the worker writes a CPU profile`);
+  return { pods: N, max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(workerRate), executor_runs_per_s: r2(executorRate), ratio: r2(ratio), worker_rss_mb: r2(workerRss.rss) };
 }
 
 const result = await withCleanup(main);
