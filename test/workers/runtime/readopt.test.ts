@@ -48,6 +48,8 @@ describe('re-adoption after the worker is killed (root)', { skip: ROOT_SKIP || (
     }
     child.kill('SIGKILL');
     await new Promise((r) => child.once('close', r));
+    child.stdout?.destroy(); // nothing of the dead worker may keep this test process alive
+    child.unref();
     const containerID = statusOf(before!, 'ticker').containerID;
 
     const images = dirImageSource(rootfs.path, join(state, 'snap'));
