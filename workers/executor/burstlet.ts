@@ -10,7 +10,7 @@
  * Layout under `root`: `meta/<id>.json` (bundle, logPath, startedAt, startError) written
  * here, `state/` the runtime's --root.
  */
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
@@ -29,6 +29,8 @@ interface Meta {
 /** Exit code reported when the process could not be started (as the OCI CLI executors do). */
 const START_ERROR_EXIT = 128;
 const POLL_MS = 20;
+/** While waiting, the full `state` (a process spawn) runs only this often, or once exit.json appears. */
+const FULL_STATE_MS = 1000;
 
 /** The burstlet Executor keeping its state under `root` (one per worker host). */
 export function burstletExecutor(root: string, binary?: string): Executor {
@@ -104,11 +106,20 @@ export class BurstletExecutor implements Executor {
     return state;
   }
 
+  // Waiting polls the monitor's exit record (a stat, no process) and asks the runtime for the
+  // full state only when it appears or every FULL_STATE_MS (a monitor that died without one):
+  // spawning `state` every 20 ms per container kept a busy worker's main thread in spawn().
   async wait(id: string): Promise<ExecutorState> {
+    const exitFile = join(this.rt.root, id, 'exit.json');
+    let lastFull = 0;
     for (;;) {
-      const st = await this.state(id);
-      if (!st) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
-      if (st.status === 'stopped') return st;
+      const exited = await access(exitFile).then(() => true, () => false);
+      if (exited || Date.now() - lastFull >= FULL_STATE_MS) {
+        lastFull = Date.now();
+        const st = await this.state(id);
+        if (!st) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
+        if (st.status === 'stopped') return st;
+      }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
