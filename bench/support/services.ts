@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { startExampleRegistry, startPrivateRedis } from '../../provider/standalone/services.ts';
 import { redisKeys, type Keys } from '../../src/keys.ts';
+import { stopChild } from '../../src/child-process.ts';
 import { onCleanup, sweepWorkerState } from './cleanup.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,18 +41,7 @@ export function spawnBurstlet(args: string[]): ChildProcess {
   return child;
 }
 
-/** SIGTERM once, then SIGKILL after `timeoutMs`; resolves when the child is gone. */
-export function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
-}
+export { stopChild };
 
 export interface WorkerChildOptions {
   redisUrl: string;

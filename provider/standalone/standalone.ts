@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Queue } from 'bullmq';
+import { stopChild } from '../../src/child-process.ts';
 import type { Logger } from '../../src/log.ts';
 import { buildKubeletApi } from '../api/index.ts';
 import { KubeClient } from '../kube-client.ts';
@@ -144,18 +145,6 @@ async function startWorker(o: StandaloneOptions, redisUrl: string, registry: str
     if (code !== 0 && sig !== 'SIGTERM') o.log.error({ code, signal: sig }, 'the worker exited');
   });
   return child;
-}
-
-function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 async function waitForNoPods(count: () => number, timeoutMs: number): Promise<void> {
