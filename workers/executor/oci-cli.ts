@@ -25,6 +25,17 @@ const run = promisify(execFile);
 const MONITOR = 'D=$1; shift; "$@" >"$D/stdout.raw" 2>"$D/stderr.raw" </dev/null; echo $? >"$D/exit.tmp"; mv "$D/exit.tmp" "$D/exit"';
 const POLL_MS = 20;
 const PUMP_MS = 200;
+const LIVENESS_MS = 1000;
+
+/** True while `pid` exists (signal 0 probes without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 const START_TIMEOUT_MS = 60_000;
 
 export interface OciCliOptions {
@@ -173,7 +184,20 @@ export class OciCliExecutor implements Executor {
     const own = this.#monitors.get(id);
     let exited = false;
     void own?.then(() => (exited = true));
-    while (!exited && !(await exists(join(dir, 'exit')))) await Promise.race([sleep(PUMP_MS), own ?? new Promise(() => {})]);
+    let lastCheck = Date.now();
+    while (!exited && !(await exists(join(dir, 'exit')))) {
+      await Promise.race([sleep(PUMP_MS), own ?? new Promise(() => {})]);
+      // A monitor killed with its worker never writes `exit`: once a second, a container
+      // process that is gone while `exit` is still missing (after one more look) is recorded
+      // as killed (137), so waiting always ends.
+      if (Date.now() - lastCheck < LIVENESS_MS) continue;
+      lastCheck = Date.now();
+      const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
+      if (pid > 0 && !alive(pid)) {
+        await sleep(PUMP_MS);
+        if (!(await exists(join(dir, 'exit')))) await writeFile(join(dir, 'exit'), '137\n', { flag: 'wx' }).catch(() => {});
+      }
+    }
     await pump.stop(true);
     this.#pumps.delete(id);
     return (await this.state(id))!;
