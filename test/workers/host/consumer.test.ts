@@ -1,43 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { jobProgress } from '../../../src/schema/job-progress.ts';
-import { startRedis, type RedisServer } from '../../support/redis.ts';
-import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor } from './support/fixtures.ts';
+import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, untilFile, useRedisAndDir, waitFor } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
-let server: RedisServer;
-let redis: Redis;
-let dir: string;
-before(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-  dir = mkdtempSync(join(tmpdir(), 'burstlet-consumer-'));
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A pod that runs until `file` exists. */
-const untilFile = (file: string) => ['sh', '-c', `while [ ! -e ${file} ]; do sleep 0.05; done`];
+const env = useRedisAndDir('consumer');
 
 test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 CPU: the second waits)', async (t) => {
   const keys = redisKeys(uniquePrefix('fits'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(server.url, keys.prefix, runner, { allocatable: { cpuMillis: 1000 } });
-  const queue = queueFor(server.url, keys);
+  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner, { allocatable: { cpuMillis: 1000 } });
+  const queue = queueFor(env.server.url, keys);
   t.after(async () => {
     await host.shutdown('handback');
     await queue.close();
     cleanup();
   });
-  const release = join(dir, 'release-fits');
+  const release = join(env.dir, 'release-fits');
   await enqueue(queue, pod('a', untilFile(release), { cpuMillis: 600 }));
   await waitFor('pod a running', () => runner.list().includes('a'));
   assert.equal(host.info().used.cpuMillis, 600);
@@ -51,7 +33,7 @@ test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 
   assert.equal(progress.reason, 'Insufficient cpu');
   assert.equal(progress.workerId, host.id);
   assert.equal(runner.starts.get('b'), undefined, 'b never started while a holds 600m of 1000m');
-  assert.equal(await redis.get(keys.podWorker('b')), null);
+  assert.equal(await env.redis.get(keys.podWorker('b')), null);
   const waiting = await Job.fromId(queue, 'b');
   assert.equal(waiting!.attemptsMade, 0, 'handing back leaves the job untouched');
   assert.deepEqual(waiting!.data, b);
@@ -63,8 +45,8 @@ test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 
   assert.equal(await a!.getState(), 'completed');
   assert.deepEqual(a!.returnvalue, { phase: 'Succeeded' });
   assert.equal(runner.starts.get('b'), 1);
-  assert.equal(await redis.get(keys.podWorker('b')), host.id);
-  const bEvents = await events(redis, keys, 'b');
+  assert.equal(await env.redis.get(keys.podWorker('b')), host.id);
+  const bEvents = await events(env.redis, keys, 'b');
   assert.equal(bEvents.at(-1)!.phase, 'Succeeded');
   assert.ok(bEvents.every((e) => e.workerId === host.id));
 });
@@ -72,14 +54,14 @@ test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 
 test('real redis+bullmq: 10 pods of 1 CPU on 4 allocatable: 4 run, the others wait with a reason, then all run; never more than 4', async (t) => {
   const keys = redisKeys(uniquePrefix('ten'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(server.url, keys.prefix, runner, { allocatable: { cpuMillis: 4000 } });
-  const queue = queueFor(server.url, keys);
+  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner, { allocatable: { cpuMillis: 4000 } });
+  const queue = queueFor(env.server.url, keys);
   t.after(async () => {
     await host.shutdown('handback');
     await queue.close();
     cleanup();
   });
-  const release = join(dir, 'release-ten');
+  const release = join(env.dir, 'release-ten');
   const uids = Array.from({ length: 10 }, (_, i) => `ten-${i}`);
   for (const uid of uids) await enqueue(queue, pod(uid, untilFile(release), { cpuMillis: 1000 }));
   await waitFor('4 running and a waiting pod told why', async () => {
@@ -100,8 +82,8 @@ test('real redis+bullmq: 10 pods of 1 CPU on 4 allocatable: 4 run, the others wa
 test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once', async (t) => {
   const keys = redisKeys(uniquePrefix('dedupe'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(server.url, keys.prefix, runner);
-  const queue = queueFor(server.url, keys);
+  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner);
+  const queue = queueFor(env.server.url, keys);
   t.after(async () => {
     await host.shutdown('handback');
     await queue.close();
@@ -122,8 +104,8 @@ test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once
 test('real redis+bullmq: a malformed job is dead-lettered and failed unrecoverably; the host carries on', async (t) => {
   const keys = redisKeys(uniquePrefix('malformed'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(server.url, keys.prefix, runner);
-  const queue = queueFor(server.url, keys);
+  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner);
+  const queue = queueFor(env.server.url, keys);
   t.after(async () => {
     await host.shutdown('handback');
     await queue.close();
@@ -138,7 +120,7 @@ test('real redis+bullmq: a malformed job is dead-lettered and failed unrecoverab
     assert.equal(await job!.getState(), 'failed');
     assert.match(job!.failedReason, /^malformed PodJob: /);
   }
-  const dead = (await redis.xrange(keys.deadLetter, '-', '+')).map(([, f]) => Object.fromEntries([[f[0], f[1]], [f[2], f[3]], [f[4], f[5]], [f[6], f[7]]]));
+  const dead = (await env.redis.xrange(keys.deadLetter, '-', '+')).map(([, f]) => Object.fromEntries([[f[0], f[1]], [f[2], f[3]], [f[4], f[5]], [f[6], f[7]]]));
   assert.deepEqual(dead.map((d) => d.id), ['m1', 'm2']);
   assert.equal(dead[0]!.source, `${keys.prefix}:${keys.queue('default')}`);
   assert.match(dead[0]!.error!, /namespace: expected a string/);

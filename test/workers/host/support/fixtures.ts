@@ -3,9 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { after, before } from 'node:test';
+import { Job, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { redisKeys, type Keys } from '../../../../src/keys.ts';
+import { startRedis, type RedisServer } from '../../../support/redis.ts';
 import { silentLogger } from '../../../../src/log.ts';
 import { podEvent, type PodEvent } from '../../../../src/schema/pod-event.ts';
 import { POD_JOB_VERSION, type PodJob } from '../../../../src/schema/pod-job.ts';
@@ -129,3 +131,31 @@ export async function spawnHost(url: string, prefix: string, extra: Partial<Host
     },
   };
 }
+
+/** A redis-server and a temp dir shared by a test file: started in before(), removed in after(). */
+export interface FileEnv {
+  readonly server: RedisServer;
+  readonly redis: Redis;
+  readonly dir: string;
+}
+
+export function useRedisAndDir(name: string): FileEnv {
+  const env = {} as { server: RedisServer; redis: Redis; dir: string };
+  before(async () => {
+    env.server = await startRedis();
+    env.redis = new Redis(env.server.url);
+    env.dir = mkdtempSync(join(tmpdir(), `burstlet-${name}-`));
+  });
+  after(async () => {
+    env.redis.disconnect();
+    await env.server.stop();
+    rmSync(env.dir, { recursive: true, force: true });
+  });
+  return env;
+}
+
+/** A pod command that runs until `file` exists. */
+export const untilFile = (file: string) => ['sh', '-c', `while [ ! -e ${file} ]; do sleep 0.05; done`];
+
+/** The BullMQ state of job `id`. */
+export const jobState = async (queue: Queue, id: string) => (await Job.fromId(queue, id))?.getState();
