@@ -18,9 +18,11 @@ if (process.argv[2] === '--child') {
   const [root, ...refs] = process.argv.slice(3);
   const svc = new ImageService({ root, registry: { allowLoopbackHttp: true } });
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   for (const ref of refs) await svc.pullImage(ref);
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, maxRssKb: process.resourceUsage().maxRSS }));
+  const cpu = process.cpuUsage(cpu0);
+  process.stdout.write(JSON.stringify({ seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, maxRssKb: process.resourceUsage().maxRSS }));
   process.exit(0);
 }
 

@@ -7,6 +7,7 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import type { BlobTap } from './blob-tap.ts';
+import { blobBuffers } from './buffer-pool.ts';
 
 /** What to fetch: a digest (`sha256:<hex>`) and its declared size in bytes. */
 export interface Descriptor {
@@ -123,12 +124,15 @@ export class ContentStore {
     }
     if (done !== 0) tap?.abandon('transfer resumed');
     const fh = await fsp.open(partial, done === 0 ? 'w' : 'a');
+    const buffers = blobBuffers();
     const batch: Uint8Array[] = [];
     let batched = 0;
     const flush = async () => {
       if (batched === 0) return;
-      await fh.writev(batch.splice(0));
+      const out = batch.splice(0);
       batched = 0;
+      await fh.writev(out);
+      for (const c of out) buffers.release(c); // written: pool buffers may be refilled
     };
     try {
       try {
@@ -136,6 +140,8 @@ export class ContentStore {
           done += chunk.length;
           if (done > desc.size) throw mismatch(desc, `more than the declared ${desc.size} bytes`);
           hash.update(chunk);
+          // The tap's reader holds the chunk too (and releases it), before a flush may release ours.
+          if (tap) buffers.retain(chunk);
           // Fewer, larger writes: one thread-pool round trip per MiB instead of per chunk.
           batch.push(chunk);
           batched += chunk.length;

@@ -3,10 +3,11 @@
 // (the config's diff_id) while streaming, and applies it.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Transform } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { BurstletError } from '../../src/errors.ts';
 import { TapAbandoned } from './blob-tap.ts';
+import { blobBuffers } from './buffer-pool.ts';
 import { applyLayer, type ApplyOptions, type ApplyResult } from './layer-applier.ts';
 
 const CHUNK = 262144;
@@ -18,21 +19,29 @@ export function sniffCompression(head: Buffer): 'gzip' | 'zstd' | 'none' {
   return 'none';
 }
 
-/** Reads the first chunk of a live stream and returns a Readable replaying everything. */
-async function peek(source: AsyncIterable<Buffer>): Promise<{ head: Buffer; input: Readable }> {
-  const it = source[Symbol.asyncIterator]();
-  const first = await it.next();
-  const head = first.done ? Buffer.alloc(0) : first.value;
-  async function* replay(): AsyncGenerator<Buffer> {
-    if (!first.done) yield first.value;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+/**
+ * Writes the source's chunks into the decompressor, releasing each pool buffer once the
+ * decompressor consumed it; a source error destroys the decompressor with that error.
+ */
+async function feed(first: IteratorResult<Buffer>, it: AsyncIterator<Buffer>, into: Transform): Promise<void> {
+  const buffers = blobBuffers();
+  try {
+    for (let r = first; !r.done; r = await it.next()) {
+      const chunk = r.value;
+      if (into.destroyed) return;
+      if (!into.write(chunk, (err) => err || buffers.release(chunk))) {
+        await new Promise<void>((resolve) => {
+          const go = () => (into.off('drain', go), into.off('close', go), resolve());
+          into.on('drain', go).on('close', go);
+        });
+      }
+    }
+    into.end();
+  } catch (err) {
+    into.destroy(err as Error);
+  } finally {
+    await it.return?.();
   }
-  return { head, input: Readable.from(replay(), { objectMode: false }) };
-}
-
-async function readHead(path: string): Promise<Buffer> {
-  for await (const chunk of createReadStream(path, { start: 0, end: 3 })) return chunk as Buffer;
-  return Buffer.alloc(0);
 }
 
 /**
@@ -41,13 +50,22 @@ async function readHead(path: string): Promise<Buffer> {
  * caller then discards the snapshot. Errors of a live `blob` stream propagate unchanged.
  */
 export async function unpackLayer(blob: string | AsyncIterable<Buffer>, diffId: string, options: ApplyOptions): Promise<ApplyResult> {
-  const { head, input } = typeof blob === 'string' ? { head: await readHead(blob), input: createReadStream(blob, { highWaterMark: CHUNK }) } : await peek(blob);
-  const compression = sniffCompression(head);
-  const file: Readable = input;
-  let stream: Readable = file;
-  if (compression === 'gzip') stream = file.pipe(createGunzip({ chunkSize: CHUNK }));
-  else if (compression === 'zstd') stream = file.pipe(createZstdDecompress({ chunkSize: CHUNK }));
-  if (stream !== file) file.on('error', (err: Error) => stream.destroy(err));
+  const source: AsyncIterable<Buffer> = typeof blob === 'string' ? createReadStream(blob, { highWaterMark: CHUNK }) : blob;
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  const compression = sniffCompression(first.done ? Buffer.alloc(0) : first.value);
+  let stream: AsyncIterable<Buffer>;
+  let decompressor: Transform | undefined;
+  if (compression === 'none') {
+    // Not released: the tar reader may keep views of a chunk across pushes (partial headers).
+    stream = (async function* () {
+      for (let r = first; !r.done; r = await it.next()) yield r.value;
+    })();
+  } else {
+    decompressor = compression === 'gzip' ? createGunzip({ chunkSize: CHUNK }) : createZstdDecompress({ chunkSize: CHUNK });
+    void feed(first, it, decompressor);
+    stream = decompressor;
+  }
   const hash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Buffer> {
     for await (const chunk of stream) {
@@ -59,14 +77,14 @@ export async function unpackLayer(blob: string | AsyncIterable<Buffer>, diffId: 
   try {
     result = await applyLayer(hashed(), options);
   } catch (err) {
-    stream.destroy();
+    decompressor?.destroy();
     if (err instanceof BurstletError) throw err;
     if (err instanceof TapAbandoned) throw err;
     throw new BurstletError('IMAGE_PULL_FAILED', `image ${options.image} layer ${options.layer}: cannot decompress (${compression}): ${(err as Error).message}`, {
       cause: err, details: { image: options.image, layer: options.layer },
     });
   } finally {
-    file.destroy();
+    if (!decompressor) await it.return?.();
   }
   const got = `sha256:${hash.digest('hex')}`;
   if (got !== diffId) {

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { BurstletError } from '../../src/errors.ts';
 import { apiHost, isLoopbackHost, type ImageReference } from '../../src/oci-reference.ts';
 import { TransferInterrupted, type BlobSource } from './content-store.ts';
+import { blobGet } from './blob-get.ts';
 import { httpGet, type HttpResponse } from './http-get.ts';
 import { MANIFEST_ACCEPT } from './manifest.ts';
 import { parseChallenge, TokenCache, userPass, type AuthConfig, type Challenge } from './registry-auth.ts';
@@ -98,7 +99,7 @@ export class RegistryClient {
     return {
       open: async (offset) => {
         const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-        const res = await this.#request(endpoint, ref, `/blobs/${digest}`, headers, auth);
+        const res = await this.#request(endpoint, ref, `/blobs/${digest}`, headers, auth, blobGet);
         const from = res.status === 206 ? rangeStart(res.header('content-range')) : 0;
         return { offset: from, body: interruptible(res, digest) };
       },
@@ -111,7 +112,7 @@ export class RegistryClient {
   }
 
   /** GET with auth: answers one 401 challenge, then fails clearly (no retry storm). */
-  async #request(endpoint: string, ref: ImageReference | undefined, path: string, headers: Record<string, string>, auth?: AuthConfig): Promise<HttpResponse> {
+  async #request(endpoint: string, ref: ImageReference | undefined, path: string, headers: Record<string, string>, auth?: AuthConfig, get = httpGet): Promise<HttpResponse> {
     const url = ref ? `${this.#base(endpoint)}/v2/${ref.repository}${path}` : `${this.#base(endpoint)}/v2/`;
     const scope = ref ? `repository:${ref.repository}:pull` : '';
     let challenge = this.#challenges.get(endpoint);
@@ -119,7 +120,7 @@ export class RegistryClient {
       const authorization = challenge ? await this.#authorization(endpoint, challenge, scope, auth) : undefined;
       let res: HttpResponse;
       try {
-        res = await httpGet(url, { 'user-agent': 'burstlet', ...headers, ...(authorization ? { authorization } : {}) });
+        res = await get(url, { 'user-agent': 'burstlet', ...headers, ...(authorization ? { authorization } : {}) });
       } catch (err) {
         throw new BurstletError('IMAGE_PULL_FAILED', `registry ${endpoint} unreachable for ${show(ref)}: ${causeText(err)}`, { cause: err, details: { registry: endpoint } });
       }
