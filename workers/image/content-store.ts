@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import type { BlobTap } from './blob-tap.ts';
 import { blobBuffers } from './buffer-pool.ts';
+import { startWriteback } from './libc.ts';
 
 /** What to fetch: a digest (`sha256:<hex>`) and its declared size in bytes. */
 export interface Descriptor {
@@ -28,6 +29,7 @@ export type ProgressFn = (done: number, total: number) => void;
 
 const MAX_ATTEMPTS = 5;
 const WRITE_BATCH = 1 << 20;
+const WRITEBACK_STEP = 8 << 20;
 const digestRe = /^sha256:([a-f0-9]{64})$/;
 
 /** Thrown by a BlobSource for a transfer that broke mid-way and may be resumed. */
@@ -127,12 +129,18 @@ export class ContentStore {
     const buffers = blobBuffers();
     const batch: Uint8Array[] = [];
     let batched = 0;
+    let written = done;
+    let flushed = done; // bytes whose writeback was started
     const flush = async () => {
       if (batched === 0) return;
       const out = batch.splice(0);
+      written += batched;
       batched = 0;
       await fh.writev(out);
       for (const c of out) buffers.release(c); // written: pool buffers may be refilled
+      // Writeback as we go: the fsync at the end then waits for ~nothing instead of the
+      // whole blob (it was ~0.1 s at the tail of every pull of a 200 MB image).
+      if (written - flushed >= WRITEBACK_STEP && startWriteback(fh.fd, flushed, written - flushed)) flushed = written;
     };
     try {
       try {
