@@ -71,6 +71,21 @@ test('content-length, chunked and read-to-close bodies arrive whole through recy
   }
 });
 
+test('a slow reader pauses the socket and still gets every byte', async () => {
+  const pool = new BufferPool(256 << 10, 4);
+  const res = await blobGet(`${base}/chunked`, {}, pool);
+  const hash = createHash('sha256');
+  let most = 0;
+  for await (const chunk of res.body) {
+    await new Promise((r) => setTimeout(r, 5)); // the server outruns this reader
+    hash.update(chunk);
+    most = Math.max(most, chunk.length);
+    pool.release(chunk);
+  }
+  assert.equal(hash.digest('hex'), digest);
+  assert.ok(most <= 256 << 10);
+});
+
 test('a redirect to another host is followed without the Authorization header', async () => {
   seen.length = 0;
   const got = await drain('/redirect', { authorization: 'Bearer secret' });
