@@ -58,13 +58,21 @@ export async function pull(deps: PullDeps, ref: ImageReference, auth: AuthConfig
   let fetched = top;
   let parsed = parseManifest(name, top.bytes, top.contentType);
   const blobs = [top.digest];
-  await putBytes(deps.store, top.digest, top.bytes);
+  // Manifests are stored while the rest proceeds (each store waits for two fsyncs); the
+  // pull succeeds only once they are in. A failed pull may leave them to GC.
+  const stored: Promise<void>[] = [];
+  const store = (digest: string, bytes: Buffer) => {
+    const p = putBytes(deps.store, digest, bytes);
+    p.catch(() => {}); // awaited below; never unhandled
+    stored.push(p);
+  };
+  store(top.digest, top.bytes);
   if (parsed.kind === 'index') {
     const chosen = selectPlatform(name, parsed, policy.platform);
     fetched = await deps.client.manifest(ref, chosen.digest, auth);
     parsed = parseManifest(name, fetched.bytes, fetched.contentType);
     if (parsed.kind !== 'manifest') throw new BurstletError('IMAGE_PULL_FAILED', `image ${name}: index entry ${chosen.digest} is itself an index`);
-    await putBytes(deps.store, fetched.digest, fetched.bytes);
+    store(fetched.digest, fetched.bytes);
     blobs.push(fetched.digest);
   }
   const manifest: ImageManifest = parsed;
@@ -76,6 +84,7 @@ export async function pull(deps: PullDeps, ref: ImageReference, auth: AuthConfig
   }
   const chains = chainIds(config.diffIds);
   await unpackAll(deps, { ref, name, auth, endpoint, policy, progress }, manifest.layers, config.diffIds, chains);
+  for (const p of stored) await p;
   blobs.push(manifest.config.digest, ...manifest.layers.map((l) => l.digest));
   const size = manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
   return { manifestDigest: top.digest, configDigest: manifest.config.digest, config, blobs, chainIds: chains, size };
