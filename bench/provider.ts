@@ -1,7 +1,8 @@
 // `npm run bench -- provider [pods] [qps]`: the provider's Kubernetes plumbing under churn.
 // The provider runs as `burstlet provider` (child process, so its RSS is its own) against the
 // project's test API server and a real redis-server; a simulated worker speaking the Redis
-// contract claims every job at once and reports Running, and Succeeded on `stop`. So the
+// contract claims every job at once and reports Running (with the Pulled/Created/Started notes
+// a real worker sends), and Succeeded (note Killing) on `stop`. So the
 // figures are the provider's own overhead (watch → translate → enqueue → event → pods/status,
 // and delete → stop → delete grace 0), not container start time.
 //  - pods created at once, create → Running observed through a watch: p50/p99, pods/s;
@@ -99,9 +100,11 @@ await redis.set(keys.worker('sim'), JSON.stringify({ id: 'sim', pool: 'default',
 await redis.sadd(keys.workers('default'), 'sim');
 const jobs = new Map<string, { job: Awaited<ReturnType<Worker['getNextJob']>>; data: PodJob }>();
 let simStopped = false;
-const snapshot = async (d: PodJob, phase: string, state: object) => {
+// Notes as the real worker sends them (each becomes a kubelet Event on the Event budget).
+const note = (reason: string, message: string) => ({ type: 'Normal', reason, message, container: 'c', at: Date.now() });
+const snapshot = async (d: PodJob, phase: string, state: object, notes: object[]) => {
   const seq = await redis.incr(keys.podSeq(d.uid));
-  await publish(redis, keys.events, { uid: d.uid, namespace: d.namespace, name: d.name, seq, workerId: 'sim', at: Date.now(), phase, podIP: '10.0.0.2', containerStatuses: [{ name: 'c', ready: phase === 'Running', restartCount: 0, image: 'busybox', imageID: '', state }] });
+  await publish(redis, keys.events, { uid: d.uid, namespace: d.namespace, name: d.name, seq, workerId: 'sim', at: Date.now(), phase, podIP: '10.0.0.2', containerStatuses: [{ name: 'c', ready: phase === 'Running', restartCount: 0, image: 'busybox', imageID: '', state }], notes });
 };
 const claimLoop = (async () => {
   while (!simStopped) {
@@ -110,7 +113,9 @@ const claimLoop = (async () => {
     const data = job.data as PodJob;
     jobs.set(data.uid, { job, data });
     await redis.set(keys.podWorker(data.uid), 'sim');
-    await snapshot(data, 'Running', { running: { startedAt: new Date().toISOString() } });
+    await snapshot(data, 'Running', { running: { startedAt: new Date().toISOString() } }, [
+      note('Pulled', 'Container image "busybox:1.36" already present on machine'), note('Created', 'Created container c'), note('Started', 'Started container c'),
+    ]);
   }
 })();
 const control = redis.duplicate();
@@ -123,7 +128,7 @@ const controlLoop = (async () => {
       const m = controlMessage(JSON.parse(f[1]!));
       const j = m.kind === 'stop' ? jobs.get(m.uid) : undefined;
       if (!j) continue;
-      await snapshot(j.data, 'Succeeded', { terminated: { exitCode: 0, reason: 'Completed' } });
+      await snapshot(j.data, 'Succeeded', { terminated: { exitCode: 0, reason: 'Completed' } }, [note('Killing', 'Stopping container c')]);
       await j.job!.moveToCompleted({}, 'sim', false);
     }
   }
@@ -134,26 +139,43 @@ const provider = spawn(process.execPath, [
   'src/cli/main.ts', 'provider', '--kubeconfig', api.kubeconfigPath, '--node-name', 'bench-node', '--redis', server.url, '--key-prefix', keys.prefix,
   '--listen', `127.0.0.1:${port}`, '--no-tls', '--no-authentication', '--log-level', 'warn', '--log-format', 'json', '--qps', String(QPS), '--burst', String(QPS * 2),
 ], { stdio: ['ignore', 'ignore', 'inherit'] });
+/** The provider's Kubernetes requests so far by `VERB resource`, from its /metrics. */
+async function kubeRequests(): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^burstlet_kube_requests_total\{([^}]*)\} (\S+)$/gm)) {
+    const l = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const k = `${l.verb} ${l.resource}${l.code === '2xx' ? '' : ` ${l.code}`}`;
+    out[k] = (out[k] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
 const rssMb = (field: string) => Number(/(\d+) kB/.exec(readFileSync(`/proc/${provider.pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? NaN) / 1024;
 try {
   for (let i = 0; ; i++) {
     try {
+      // The node exists and the kubelet API (its /metrics) listens.
       await kube.request('GET', '/api/v1/nodes/bench-node');
+      await kubeRequests();
       break;
     } catch (err) {
       if (i > 1200) throw err;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const before = await kubeRequests();
   const obs = await observe('bench');
   const res = await churn('bench', 'bench-node', obs);
   obs.stop();
+  const after = await kubeRequests();
+  const perPod = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.round(((v - (before[k] ?? 0)) / N) * 100) / 100]).filter(([, v]) => (v as number) > 0));
+  console.log(`provider Kubernetes requests per pod (create + delete): ${JSON.stringify(perPod)}`);
   const rss = rssMb('VmRSS:');
   const peak = rssMb('VmHWM:');
   console.log(`provider (qps ${QPS}, burst ${QPS * 2}), ${N} pods: create→Running p50 ${r1(res.p50)} ms, p99 ${r1(res.p99)} ms, ${r1(res.podsPerS)} pods/s; delete→gone p50 ${r1(res.delP50)} ms, p99 ${r1(res.delP99)} ms; provider RSS ${r1(rss)} MB (peak ${r1(peak)} MB)`);
   console.log(JSON.stringify({
     pods: N, qps: QPS, p50_ms: r1(res.p50), p99_ms: r1(res.p99), pods_per_s: r1(res.podsPerS), delete_p50_ms: r1(res.delP50), delete_p99_ms: r1(res.delP99),
-    provider_rss_mb: r1(rss), provider_peak_rss_mb: r1(peak),
+    provider_rss_mb: r1(rss), provider_peak_rss_mb: r1(peak), kube_requests_per_pod: perPod,
     yardstick_p50_ms: r1(yard.p50), yardstick_p99_ms: r1(yard.p99), yardstick_pods_per_s: r1(yard.podsPerS), yardstick_delete_p99_ms: r1(yard.delP99),
   }));
 } finally {

@@ -3,11 +3,13 @@
  * (kubeconfig file, in-cluster service account, exec plugins, client certs) and its Watch
  * for streams; plain JSON requests for the rest, so objects stay exactly as the API server
  * sent them (the generated models turn timestamps into Dates and drop unknown fields).
- * Every request first takes a token from the rate limiter (QPS 50 / burst 100 by default).
+ * Requests are rate limited the way the kubelet splits its clients (see RequestBudget):
+ * QPS 50 / burst 100 for API calls, a separate 50/100 for Events, none for heartbeats.
  */
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import type { ProviderMetrics } from './metrics.ts';
 import { TokenBucket, type RateLimiter } from './token-bucket.ts';
 
 /** A Kubernetes object as JSON; the fields the provider reads are typed where used. */
@@ -38,12 +40,28 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   json: 'application/json-patch+json',
 };
 
+/**
+ * Which client budget a request spends, as the kubelet splits its clients:
+ *  - `default`: the main bucket (the kubelet's kubeAPIQPS/kubeAPIBurst, 50/100);
+ *  - `status`: the main bucket too, but served before `default` waiters — pods/status writes
+ *    and the final delete finish pods already running, reads and token requests start new ones;
+ *  - `event`: a bucket of its own (eventRecordQPS/eventBurst, 50/100);
+ *  - `heartbeat`: not limited — Node status and Lease renewals, like the kubelet's heartbeat
+ *    client (QPS -1), so that pod churn can never make the node look dead.
+ */
+export type RequestBudget = 'default' | 'status' | 'event' | 'heartbeat';
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
+  /**
+   * The JSON body, or a function that builds it when the rate limiter lets the request go —
+   * so a write that waited for its turn carries the newest state (pod status coalescing).
+   * A function returning undefined cancels the request (it resolves undefined; the token is spent).
+   */
   body?: unknown;
   patch?: PatchType;
-  /** Counted against the Event limiter instead of the main one (the kubelet's --event-qps). */
-  event?: boolean;
+  /** Default `default`. */
+  budget?: RequestBudget;
 }
 
 /** One event of a watch stream (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR). */
@@ -108,6 +126,7 @@ export class KubeClient implements Kube {
   readonly config: KubeConfig;
   readonly limiter: RateLimiter;
   readonly eventLimiter: RateLimiter;
+  #metrics: Pick<ProviderMetrics, 'kubeRequests' | 'kubeRateLimitWait'> | undefined;
   readonly #server: URL;
   readonly #watch: Watch;
   #agent: http.Agent | undefined;
@@ -123,11 +142,39 @@ export class KubeClient implements Kube {
     (this.#watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = ((options.watchTimeoutSeconds ?? 300) + 30) * 1000;
   }
 
+  /** Counts requests and rate-limiter waits into these metrics from now on. */
+  instrument(metrics: Pick<ProviderMetrics, 'kubeRequests' | 'kubeRateLimitWait'>): void {
+    this.#metrics = metrics;
+  }
+
   async request<T = KubeObject>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    await (options.event ? this.eventLimiter : this.limiter).take();
+    const budget = options.budget ?? 'default';
+    if (budget !== 'heartbeat') {
+      const limiter = budget === 'event' ? this.eventLimiter : this.limiter;
+      const waitStart = performance.now();
+      await limiter.take(budget === 'status');
+      this.#metrics?.kubeRateLimitWait.observe({ limiter: budget === 'event' ? 'event' : 'api' }, (performance.now() - waitStart) / 1000);
+    }
+    const lazy = typeof options.body === 'function';
+    const body = lazy ? (options.body as () => unknown)() : options.body;
+    if (lazy && body === undefined) return undefined as T;
+    let code = 'error';
+    try {
+      const out = await this.#send<T>(method, path, options, body);
+      code = '2xx';
+      return out;
+    } catch (err) {
+      if (err instanceof KubeApiError) code = String(err.status);
+      throw err;
+    } finally {
+      this.#metrics?.kubeRequests.inc({ verb: method, resource: resourceOf(path), code });
+    }
+  }
+
+  async #send<T>(method: string, path: string, options: RequestOptions, json: unknown): Promise<T> {
     const url = new URL(this.#server.pathname.replace(/\/$/, '') + path, this.#server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json));
     const { headers, auth, agent } = await this.#transport();
     const reqHeaders: Record<string, string> = { ...headers, accept: 'application/json' };
     if (body) {
@@ -202,6 +249,14 @@ export class KubeClient implements Kube {
     }
     return { headers: this.#auth.headers, auth: this.#auth.auth, agent: this.#agent! };
   }
+}
+
+/** `pods`, `pods/status`, `leases`… of an API path (metrics label). */
+export function resourceOf(path: string): string {
+  let segs = path.split('?')[0]!.split('/').filter(Boolean);
+  segs = segs[0] === 'api' ? segs.slice(2) : segs.slice(3);
+  if (segs[0] === 'namespaces' && segs.length >= 3) segs = segs.slice(2);
+  return segs[2] ? `${segs[0]}/${segs[2]}` : (segs[0] ?? '');
 }
 
 /** URL path helpers, so controllers never build paths by hand. */

@@ -89,8 +89,8 @@ export class LeaderElector {
       leaseTransitions: (spec.leaseTransitions ?? 0) + (taking && lease ? 1 : 0),
     };
     try {
-      if (lease) await kube.request('PUT', paths.lease(namespace, name), { body: { ...lease, spec: next } });
-      else await kube.request('POST', paths.leases(namespace), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: next } });
+      if (lease) await kube.request('PUT', paths.lease(namespace, name), { body: { ...lease, spec: next }, budget: 'heartbeat' });
+      else await kube.request('POST', paths.leases(namespace), { body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec: next }, budget: 'heartbeat' });
     } catch (err) {
       if (isConflict(err) || isAlreadyExists(err)) return false;
       throw err;
@@ -101,7 +101,7 @@ export class LeaderElector {
 
   async #get(): Promise<KubeObject | undefined> {
     try {
-      return await this.#o.kube.request('GET', paths.lease(this.#o.namespace, this.#o.name));
+      return await this.#o.kube.request('GET', paths.lease(this.#o.namespace, this.#o.name), { budget: 'heartbeat' });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

@@ -56,8 +56,8 @@ export class LeaseController {
     if (!this.#lease) this.#lease = await this.#get(path);
     try {
       this.#lease = this.#lease
-        ? await kube.request('PUT', path, { body: this.#desired(this.#lease) })
-        : await kube.request('POST', paths.leases(LEASE_NAMESPACE), { body: this.#desired(undefined) });
+        ? await kube.request('PUT', path, { body: this.#desired(this.#lease), budget: 'heartbeat' })
+        : await kube.request('POST', paths.leases(LEASE_NAMESPACE), { body: this.#desired(undefined), budget: 'heartbeat' });
     } catch (err) {
       // Someone else wrote it (or it vanished): start from the current object next time.
       this.#lease = undefined;
@@ -69,7 +69,7 @@ export class LeaseController {
 
   async #get(path: string): Promise<KubeObject | undefined> {
     try {
-      return await this.#o.kube.request('GET', path);
+      return await this.#o.kube.request('GET', path, { budget: 'heartbeat' });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;

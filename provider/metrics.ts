@@ -27,6 +27,12 @@ export interface ProviderMetrics {
   readonly statusWriteErrors: Counter<'reason'>;
   /** Kubelet API requests by route pattern, method and status code. */
   readonly apiRequests: Counter<'route' | 'method' | 'code'>;
+  /** Requests of the provider's Kubernetes client by verb, resource (`pods/status`) and code. */
+  readonly kubeRequests: Counter<'verb' | 'resource' | 'code'>;
+  /** Seconds a Kubernetes request waited for its rate limiter, per limiter. */
+  readonly kubeRateLimitWait: Histogram<'limiter'>;
+  /** Events not sent because the Event budget or queue was exhausted (the kubelet drops them too). */
+  readonly eventsDropped: Counter<'reason'>;
   /** Sets every phase's gauge (phases absent from `counts` become 0). */
   setPodPhases(counts: Partial<Record<string, number>>): void;
 }
@@ -64,6 +70,15 @@ export function createProviderMetrics(options: ProviderMetricsOptions = {}): Pro
     }),
     statusWriteErrors: new Counter({ name: 'burstlet_status_write_errors_total', help: 'Failed pods/status writes by reason', labelNames: ['reason'], registers }),
     apiRequests: new Counter({ name: 'burstlet_kubelet_api_requests_total', help: 'Kubelet API requests by route, method and status code', labelNames: ['route', 'method', 'code'], registers }),
+    kubeRequests: new Counter({ name: 'burstlet_kube_requests_total', help: 'Kubernetes API requests of the provider by verb, resource and code', labelNames: ['verb', 'resource', 'code'], registers }),
+    kubeRateLimitWait: new Histogram({
+      name: 'burstlet_kube_rate_limiter_wait_seconds',
+      help: 'Seconds a Kubernetes API request waited for its client-side rate limiter',
+      labelNames: ['limiter'],
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    eventsDropped: new Counter({ name: 'burstlet_events_dropped_total', help: 'Kubernetes Events dropped by the recorder, by reason', labelNames: ['reason'], registers }),
     setPodPhases(counts) {
       const phases = new Set<string>([...POD_PHASES, ...Object.keys(counts)]);
       for (const phase of phases) podsByPhase.set({ phase }, counts[phase] ?? 0);

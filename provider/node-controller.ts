@@ -69,12 +69,12 @@ export class NodeController {
     const due = Date.now() - this.#sentAt >= (this.#o.statusIntervalMs ?? 300_000);
     if (!force && !due && fp === this.#sent) return;
     try {
-      await kube.request('PATCH', `${paths.node(settings.nodeName)}/status`, { body: { status }, patch: 'strategic' });
+      await kube.request('PATCH', `${paths.node(settings.nodeName)}/status`, { body: { status }, patch: 'strategic', budget: 'heartbeat' });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       this.#o.log.warn({ node: settings.nodeName }, 'node was deleted; registering it again');
       await this.#register();
-      await kube.request('PATCH', `${paths.node(settings.nodeName)}/status`, { body: { status }, patch: 'strategic' });
+      await kube.request('PATCH', `${paths.node(settings.nodeName)}/status`, { body: { status }, patch: 'strategic', budget: 'heartbeat' });
     }
     if (fp !== this.#sent) this.#o.log.info({ conditions: status.conditions.map((c: KubeObject) => `${c.type}=${c.status}`), capacity: status.capacity }, 'node status updated');
     this.#conditions = status.conditions;

@@ -53,6 +53,8 @@ export class PodController {
   readonly #pool = new Map<string, string>();
   readonly #stopSent = new Map<string, string>();
   readonly #terminated = new Set<string>();
+  // Pods we deleted with grace 0: the informer's DELETED follows; no second DELETE meanwhile.
+  readonly #deleted = new Set<string>();
   readonly #retryMs = new Map<string, number>();
   #pools: string[] | undefined;
 
@@ -146,9 +148,11 @@ export class PodController {
 
   async #deleting(pod: KubeObject): Promise<void> {
     const uid = pod.metadata.uid;
+    if (this.#deleted.has(uid)) return;
     const ctx: DeletionContext = { ...this.#o, pools: () => this.pools() };
     const slack = this.#o.deletionSlackMs ?? DELETION_SLACK_MS;
     const step = await deletionStep(ctx, pod, this.#terminated.has(uid) || allContainersTerminated(pod), this.#stopSent, slack);
+    if (step === 'deleted') this.#deleted.add(uid);
     if (step === 'retry') this.#runner.kickAfter(uid, 250);
     // Look again when the grace period is over (a dead worker never reports), and now and
     // then meanwhile (the job may have moved to another worker).
@@ -169,6 +173,7 @@ export class PodController {
     for (const m of [this.#gone, this.#pool, this.#retryMs] as Map<string, unknown>[]) m.delete(uid);
     this.#stopSent.delete(uid);
     this.#terminated.delete(uid);
+    this.#deleted.delete(uid);
     this.#o.onGone?.(uid);
   }
 
@@ -198,11 +203,11 @@ export class PodController {
       const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
       if (waiting?.reason === 'CreateContainerConfigError' && waiting.message === e.message) return;
       await writePodStatus(kube, pod, configErrorStatus(pod, e.message), metrics);
-      await events.record(pod, { type: 'Warning', reason: 'Failed', message: `Error: ${e.message}` }, `${uid}/config/${e.message}`);
+      events.record(pod, { type: 'Warning', reason: 'Failed', message: `Error: ${e.message}` }, `${uid}/config/${e.message}`);
       return;
     }
     await writePodStatus(kube, pod, failedStatus(e.reason, e.message), metrics);
-    await events.record(pod, { type: 'Warning', reason: e.reason, message: e.message }, `${uid}/failed`);
+    events.record(pod, { type: 'Warning', reason: e.reason, message: e.message }, `${uid}/failed`);
   }
 
   // The queue keeps a pod no live worker fits (pools may scale); say so like the scheduler would.
@@ -211,7 +216,7 @@ export class PodController {
     const report = fitReport(await this.#o.workers(), job.pool, request, (w) => insufficient(w, request));
     if (!report) return;
     const message = `${report} The pod waits in the queue of pool "${job.pool}".`;
-    await this.#o.events.record(pod, { type: 'Warning', reason: catalogue.INSUFFICIENT_RESOURCES.reason, message }, `${job.uid}/fit`);
+    this.#o.events.record(pod, { type: 'Warning', reason: catalogue.INSUFFICIENT_RESOURCES.reason, message }, `${job.uid}/fit`);
   }
 
   /** Start-up reconciliation: jobs whose pod no longer exists are removed (or stopped). */

@@ -61,12 +61,13 @@ export interface Provider {
 
 export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const kube = o.kube ?? new KubeClient({ kubeconfig: o.kubeconfig, qps: o.qps, burst: o.burst });
+  if (o.metrics) (kube as { instrument?(m: ProviderMetrics): void }).instrument?.(o.metrics);
   const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
   const keys = redisKeys(o.keyPrefix);
   const log = o.log;
   const workers = cachedWorkers(redis, keys);
   const queues = new PodQueues(redis, keys);
-  const events = new ApiEventRecorder(kube, o.node.nodeName, (err) => log.warn({ err }, 'event not recorded'));
+  const events = new ApiEventRecorder(kube, o.node.nodeName, { metrics: o.metrics, onError: (err) => log.warn({ err }, 'event not recorded') });
   const node = new NodeController({ kube, settings: o.node, workers: () => liveWorkers(redis, keys), checkIntervalMs: o.workerCheckMs, statusIntervalMs: o.statusIntervalMs, log });
   const lease = new LeaseController({ kube, nodeName: o.node.nodeName, nodeUid: () => node.uid, durationSeconds: o.leaseDurationSeconds, renewIntervalMs: o.leaseRenewMs, log });
   let status: StatusSync | undefined;
@@ -87,7 +88,7 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const stop = async () => {
     for (const s of stops.splice(0).reverse()) await s();
   };
-  stops.push(() => (kube as { close?(): void }).close?.(), () => void redis.disconnect(), () => queues.close());
+  stops.push(() => (kube as { close?(): void }).close?.(), () => void redis.disconnect(), () => queues.close(), () => events.close());
   try {
     await node.start();
     stops.push(() => node.stop());

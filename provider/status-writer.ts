@@ -7,15 +7,29 @@
 import type { ProviderMetrics } from './metrics.ts';
 import { isConflict, isNotFound, KubeApiError, paths, type Kube, type KubeObject } from './kube-client.ts';
 
-export type WriteResult = 'written' | 'gone';
+export type WriteResult = 'written' | 'gone' | 'unchanged';
 
-export async function writePodStatus(kube: Kube, pod: KubeObject, patch: { status: KubeObject }, metrics?: ProviderMetrics): Promise<WriteResult> {
+export type StatusPatch = { status: KubeObject };
+
+/**
+ * PATCHes `pods/status` on the `status` budget (ahead of reads and token requests). `patch` may
+ * be a function: it is called when the rate limiter lets the write go (and again for a 409
+ * retry), so a write that waited carries the newest state; undefined from it means nothing is
+ * left to write ('unchanged').
+ */
+export async function writePodStatus(kube: Kube, pod: KubeObject, patch: StatusPatch | (() => StatusPatch | undefined), metrics?: ProviderMetrics): Promise<WriteResult> {
   const { namespace, name, uid } = pod.metadata;
-  const body = { metadata: { uid }, ...patch };
+  let sent = false;
+  const body = () => {
+    const p = typeof patch === 'function' ? patch() : patch;
+    sent = p !== undefined;
+    return p && { metadata: { uid }, ...p };
+  };
   for (let attempt = 0; ; attempt++) {
     const end = metrics?.statusWriteLatency.startTimer();
     try {
-      await kube.request('PATCH', `${paths.pod(namespace, name)}/status`, { body, patch: 'strategic' });
+      await kube.request('PATCH', `${paths.pod(namespace, name)}/status`, { body, patch: 'strategic', budget: 'status' });
+      if (!sent) return 'unchanged';
       end?.();
       return 'written';
     } catch (err) {

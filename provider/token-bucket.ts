@@ -1,11 +1,18 @@
 /**
  * A token bucket like client-go's flowcontrol limiter: `qps` tokens per second, at most
  * `burst` saved up. @kubernetes/client-node has no limiter of its own, so every request of
- * the provider's Kubernetes client waits here first.
+ * the provider's Kubernetes client waits here first. Unlike client-go's, waiters may be
+ * urgent: the next token goes to the oldest urgent waiter before any other — the provider's
+ * status writes finish pods that already run, so they never queue behind new pods' reads.
  */
 export interface RateLimiter {
-  /** Resolves when one request may go; waiters are served in arrival order. Never rejects. */
-  take(): Promise<void>;
+  /**
+   * Resolves when one request may go; urgent waiters first, each kind in arrival order.
+   * Never rejects.
+   */
+  take(urgent?: boolean): Promise<void>;
+  /** Takes a token only if one is available now and nobody waits (never blocks). */
+  tryTake(): boolean;
 }
 
 export class TokenBucket implements RateLimiter {
@@ -15,6 +22,7 @@ export class TokenBucket implements RateLimiter {
   #tokens: number;
   #last: number;
   #queue: (() => void)[] = [];
+  #urgent: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(qps: number, burst: number, now: () => number = () => performance.now()) {
@@ -32,16 +40,23 @@ export class TokenBucket implements RateLimiter {
     return this.#tokens;
   }
 
-  take(): Promise<void> {
-    this.#refill();
-    if (this.#queue.length === 0 && this.#tokens >= 1) {
-      this.#tokens -= 1;
-      return Promise.resolve();
-    }
+  take(urgent = false): Promise<void> {
+    if (this.tryTake()) return Promise.resolve();
     return new Promise((resolve) => {
-      this.#queue.push(resolve);
+      (urgent ? this.#urgent : this.#queue).push(resolve);
       this.#schedule();
     });
+  }
+
+  tryTake(): boolean {
+    this.#refill();
+    if (this.#waiting() > 0 || this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #waiting(): number {
+    return this.#queue.length + this.#urgent.length;
   }
 
   #refill(): void {
@@ -57,11 +72,11 @@ export class TokenBucket implements RateLimiter {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#refill();
-      while (this.#queue.length > 0 && this.#tokens >= 1) {
+      while (this.#waiting() > 0 && this.#tokens >= 1) {
         this.#tokens -= 1;
-        this.#queue.shift()!();
+        (this.#urgent.shift() ?? this.#queue.shift())!();
       }
-      if (this.#queue.length > 0) this.#schedule();
+      if (this.#waiting() > 0) this.#schedule();
     }, wait);
   }
 }

@@ -169,7 +169,11 @@ test('status sync: a redelivered snapshot records its notes once; a malformed me
   await waitFor('dead-lettered', async () => (await env.redis.xlen(env.keys.deadLetter)) >= 1);
   await sim.publish(job, { phase: 'Succeeded', containerStatuses: [terminated()] });
   await waitFor('Succeeded', async () => (await getPod('dup-1')).status.phase === 'Succeeded');
-  const backoffs = (await podEvents('dup-1')).filter((e: any) => e.reason === 'BackOff');
+  // Events are written in the background (they never hold up status): wait for the first.
+  const backoffs = await waitFor('BackOff event', async () => {
+    const evs = (await podEvents('dup-1')).filter((e: any) => e.reason === 'BackOff');
+    return evs.length ? evs : false;
+  });
   assert.equal(backoffs.length, 1, 'one Event for the same (pod, seq, note)');
   assert.equal(backoffs[0].type, 'Warning');
   await sim.complete(job.uid);

@@ -22,3 +22,30 @@ test('token bucket: rejects nonsense settings', () => {
   assert.throws(() => new TokenBucket(0, 1));
   assert.throws(() => new TokenBucket(1, 0));
 });
+
+test('token bucket: urgent waiters get the next tokens before earlier normal ones', async () => {
+  let now = 0;
+  const bucket = new TokenBucket(10, 4, () => now);
+  for (let i = 0; i < 4; i++) await bucket.take();
+  const order: string[] = [];
+  const waiting = [
+    bucket.take().then(() => order.push('normal-1')),
+    bucket.take().then(() => order.push('normal-2')),
+    bucket.take(true).then(() => order.push('urgent-1')),
+    bucket.take(true).then(() => order.push('urgent-2')),
+  ];
+  now = 400; // 4 tokens refilled
+  await Promise.all(waiting);
+  assert.deepEqual(order, ['urgent-1', 'urgent-2', 'normal-1', 'normal-2']);
+});
+
+test('token bucket: tryTake never waits and never jumps the queue', async () => {
+  let now = 0;
+  const bucket = new TokenBucket(10, 1, () => now);
+  assert.equal(bucket.tryTake(), true);
+  assert.equal(bucket.tryTake(), false, 'no token left');
+  const waiter = bucket.take();
+  now = 100; // one token refilled, but a waiter was first
+  assert.equal(bucket.tryTake(), false);
+  await waiter;
+});
