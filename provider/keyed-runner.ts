@@ -47,6 +47,11 @@ export class KeyedRunner {
     }, ms));
   }
 
+  /** True while the key's work runs or is due to run again. */
+  busy(key: string): boolean {
+    return this.#running.has(key) || this.#dirty.has(key);
+  }
+
   /** Cancels a pending delayed kick. */
   cancel(key: string): void {
     clearTimeout(this.#timers.get(key));

@@ -43,13 +43,16 @@ const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
 /**
  * Which client budget a request spends, as the kubelet splits its clients:
  *  - `default`: the main bucket (the kubelet's kubeAPIQPS/kubeAPIBurst, 50/100);
- *  - `status`: the main bucket too, but served before `default` waiters — pods/status writes
- *    and the final delete finish pods already running, reads and token requests start new ones;
+ *  - `status`: the main bucket too, served before `default` waiters — pods/status writes
+ *    finish what pods already running do, reads and token requests start new pods;
+ *  - `final`: the main bucket, before everything else — a pod's grace-0 delete, its last request;
  *  - `event`: a bucket of its own (eventRecordQPS/eventBurst, 50/100);
  *  - `heartbeat`: not limited — Node status and Lease renewals, like the kubelet's heartbeat
  *    client (QPS -1), so that pod churn can never make the node look dead.
  */
-export type RequestBudget = 'default' | 'status' | 'event' | 'heartbeat';
+export type RequestBudget = 'default' | 'status' | 'final' | 'event' | 'heartbeat';
+
+const PRIORITY: Record<RequestBudget, number> = { default: 0, status: 1, final: 2, event: 0, heartbeat: 0 };
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
@@ -152,7 +155,7 @@ export class KubeClient implements Kube {
     if (budget !== 'heartbeat') {
       const limiter = budget === 'event' ? this.eventLimiter : this.limiter;
       const waitStart = performance.now();
-      await limiter.take(budget === 'status');
+      await limiter.take(PRIORITY[budget]);
       this.#metrics?.kubeRateLimitWait.observe({ limiter: budget === 'event' ? 'event' : 'api' }, (performance.now() - waitStart) / 1000);
     }
     const lazy = typeof options.body === 'function';

@@ -39,6 +39,8 @@ export interface PodControllerOptions {
   configRetryMs?: number;
   /** A deleting pod still running this long after its grace period is deleted anyway (default 15 s). */
   deletionSlackMs?: number;
+  /** See DeletionContext.statusPending. */
+  statusPending?(uid: string): boolean;
   /** Called when a pod is gone from the API server (status sync forgets it). */
   onGone?(uid: string): void;
 }

@@ -19,6 +19,8 @@ export interface DeletionContext {
   queues: PodQueues;
   log: Logger;
   pools(): Promise<string[]>;
+  /** True while status sync holds snapshots of the pod not yet written (its final status). */
+  statusPending?(uid: string): boolean;
 }
 
 /** What the deletion step decided; 'retry' asks the caller to look again soon. */
@@ -45,6 +47,9 @@ export async function deletionStep(ctx: DeletionContext, pod: KubeObject, termin
     stopSent.set(uid, worker);
     return 'stopping';
   }
+  // The worker is done, but its last snapshot is still being written: the terminal status
+  // goes first (controllers such as Job read the phase), like the kubelet's status manager.
+  if (!overdue && ctx.statusPending?.(uid)) return 'retry';
   if (overdue && !terminated) ctx.log.warn({ uid }, 'pod did not terminate within its grace period; deleting it anyway');
   if (loc.state !== 'missing' && loc.state !== 'completed' && loc.state !== 'failed' && loc.state !== 'active') {
     // Still queued: take it out before any worker claims it; if one just did, stop it instead.
@@ -70,8 +75,8 @@ export async function deletePodNow(kube: Kube, pod: KubeObject): Promise<void> {
   try {
     await kube.request('DELETE', paths.pod(namespace, name), {
       body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid } },
-      // It finishes a pod like a status write does: same priority.
-      budget: 'status',
+      // The pod's last request: ahead of status writes and reads (pods/s of deletion).
+      budget: 'final',
     });
   } catch (err) {
     if (!isNotFound(err) && !isConflict(err)) throw err;

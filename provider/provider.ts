@@ -74,6 +74,7 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const sources = apiSources(kube);
   const controller = new PodController({
     kube, redis, keys, queues, sources, events, workers, log, metrics: o.metrics, configRetryMs: o.configRetryMs, deletionSlackMs: o.deletionSlackMs,
+    statusPending: (uid) => status?.pending(uid) ?? false,
     onGone: (uid) => {
       sources.tokens.forget(uid);
       void status?.forget(uid).catch((err) => log.warn({ err, uid }, 'could not forget pod state'));

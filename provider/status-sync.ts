@@ -98,6 +98,11 @@ export class StatusSync {
     await this.#writers.idle();
   }
 
+  /** True while snapshots of the pod have been read but not yet written (or given up). */
+  pending(uid: string): boolean {
+    return this.#pending.has(uid) || this.#writers.busy(uid);
+  }
+
   /** Forgets a pod that is gone from the API server. */
   async forget(uid: string): Promise<void> {
     this.#applied.delete(uid);

@@ -1,16 +1,17 @@
 /**
  * A token bucket like client-go's flowcontrol limiter: `qps` tokens per second, at most
  * `burst` saved up. @kubernetes/client-node has no limiter of its own, so every request of
- * the provider's Kubernetes client waits here first. Unlike client-go's, waiters may be
- * urgent: the next token goes to the oldest urgent waiter before any other — the provider's
- * status writes finish pods that already run, so they never queue behind new pods' reads.
+ * the provider's Kubernetes client waits here first. Unlike client-go's, waiters have a
+ * priority: the next token goes to the oldest waiter of the highest priority — the provider
+ * serves the requests closest to finishing a pod first (its final delete, then status
+ * writes), so they never queue behind the reads and token requests of pods just created.
  */
 export interface RateLimiter {
   /**
-   * Resolves when one request may go; urgent waiters first, each kind in arrival order.
-   * Never rejects.
+   * Resolves when one request may go; higher `priority` (0, 1, 2; default 0) first, each
+   * priority in arrival order. Never rejects.
    */
-  take(urgent?: boolean): Promise<void>;
+  take(priority?: number): Promise<void>;
   /** Takes a token only if one is available now and nobody waits (never blocks). */
   tryTake(): boolean;
 }
@@ -21,8 +22,8 @@ export class TokenBucket implements RateLimiter {
   readonly #now: () => number;
   #tokens: number;
   #last: number;
-  #queue: (() => void)[] = [];
-  #urgent: (() => void)[] = [];
+  // Waiters by priority (index); a small fixed number of levels.
+  readonly #queues: (() => void)[][] = [[], [], []];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(qps: number, burst: number, now: () => number = () => performance.now()) {
@@ -40,10 +41,10 @@ export class TokenBucket implements RateLimiter {
     return this.#tokens;
   }
 
-  take(urgent = false): Promise<void> {
+  take(priority = 0): Promise<void> {
     if (this.tryTake()) return Promise.resolve();
     return new Promise((resolve) => {
-      (urgent ? this.#urgent : this.#queue).push(resolve);
+      this.#queues[Math.max(0, Math.min(this.#queues.length - 1, Math.trunc(priority)))]!.push(resolve);
       this.#schedule();
     });
   }
@@ -56,7 +57,12 @@ export class TokenBucket implements RateLimiter {
   }
 
   #waiting(): number {
-    return this.#queue.length + this.#urgent.length;
+    return this.#queues.reduce((n, q) => n + q.length, 0);
+  }
+
+  #next(): () => void {
+    for (let p = this.#queues.length - 1; p > 0; p--) if (this.#queues[p]!.length) return this.#queues[p]!.shift()!;
+    return this.#queues[0]!.shift()!;
   }
 
   #refill(): void {
@@ -74,7 +80,7 @@ export class TokenBucket implements RateLimiter {
       this.#refill();
       while (this.#waiting() > 0 && this.#tokens >= 1) {
         this.#tokens -= 1;
-        (this.#urgent.shift() ?? this.#queue.shift())!();
+        this.#next()();
       }
       if (this.#waiting() > 0) this.#schedule();
     }, wait);

@@ -23,20 +23,21 @@ test('token bucket: rejects nonsense settings', () => {
   assert.throws(() => new TokenBucket(1, 0));
 });
 
-test('token bucket: urgent waiters get the next tokens before earlier normal ones', async () => {
+test('token bucket: higher-priority waiters get the next tokens before earlier lower ones', async () => {
   let now = 0;
-  const bucket = new TokenBucket(10, 4, () => now);
-  for (let i = 0; i < 4; i++) await bucket.take();
+  const bucket = new TokenBucket(10, 5, () => now);
+  for (let i = 0; i < 5; i++) await bucket.take();
   const order: string[] = [];
   const waiting = [
     bucket.take().then(() => order.push('normal-1')),
     bucket.take().then(() => order.push('normal-2')),
-    bucket.take(true).then(() => order.push('urgent-1')),
-    bucket.take(true).then(() => order.push('urgent-2')),
+    bucket.take(1).then(() => order.push('urgent-1')),
+    bucket.take(2).then(() => order.push('final')),
+    bucket.take(1).then(() => order.push('urgent-2')),
   ];
-  now = 400; // 4 tokens refilled
+  now = 500; // 5 tokens refilled
   await Promise.all(waiting);
-  assert.deepEqual(order, ['urgent-1', 'urgent-2', 'normal-1', 'normal-2']);
+  assert.deepEqual(order, ['final', 'urgent-1', 'urgent-2', 'normal-1', 'normal-2']);
 });
 
 test('token bucket: tryTake never waits and never jumps the queue', async () => {
