@@ -1,5 +1,5 @@
 // In-process calls into native/build/libburstlet.so through koffi: mounting and
-// unmounting rootfs snapshots, and pidfd signalling. Nothing here enters namespaces or
+// unmounting rootfs snapshots and volumes, and pidfd signalling. Nothing here enters namespaces or
 // forks (Node is multi-threaded); that is burstlet-runtime's job.
 import { closeSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,6 +19,8 @@ export interface NativeLib {
   mountOverlay(opts: { lower: string[]; upper?: string; work?: string; target: string }): void;
   /** Bind-mounts `source` on `target` (recursively), read-only when asked. */
   mountBind(source: string, target: string, opts?: { readonly?: boolean }): void;
+  /** mount(2) of filesystem `type` with MS_* `flags` and the filesystem's option string. */
+  mount(opts: { type: string; source: string; target: string; flags?: number; data?: string }): void;
   /** Unmounts `target`; `detach` for a lazy unmount of a busy mount. */
   unmount(target: string, opts?: { detach?: boolean }): void;
   /** A pidfd for `pid`; the caller closes it with `closePidfd`. */
@@ -39,6 +41,7 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
   const lib = koffi.load(path);
   const overlay = lib.func('int bl_mount_overlay(str lower, str upper, str work, str target, _Out_ uint8_t *msg, size_t len)');
   const bind = lib.func('int bl_mount_bind(str source, str target, int readonly, _Out_ uint8_t *msg, size_t len)');
+  const mountFs = lib.func('int bl_mount_fs(str type, str source, str target, unsigned long flags, str data, _Out_ uint8_t *msg, size_t len)');
   const unmount = lib.func('int bl_unmount(str target, int detach, _Out_ uint8_t *msg, size_t len)');
   const pidfdOpen = lib.func('int bl_pidfd_open(int pid, _Out_ uint8_t *msg, size_t len)');
   const pidfdSignal = lib.func('int bl_pidfd_signal(int pidfd, int sig, _Out_ uint8_t *msg, size_t len)');
@@ -65,6 +68,9 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
     },
     mountBind(source, target, opts = {}) {
       call((m) => bind(source, target, opts.readonly ? 1 : 0, m, MSG_LEN));
+    },
+    mount({ type, source, target, flags = 0, data }) {
+      call((m) => mountFs(type, source, target, flags, data ?? null, m, MSG_LEN));
     },
     unmount(target, opts = {}) {
       call((m) => unmount(target, opts.detach ? 1 : 0, m, MSG_LEN));

@@ -13,6 +13,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BurstletError } from '../../src/errors.ts';
 import { isHybridCgroupHost } from './crun.ts';
+import { runtimeServer } from './runtime-server.ts';
+import { readContainerState } from './state-reader.ts';
 
 export { isHybridCgroupHost };
 
@@ -53,6 +55,12 @@ export interface NativeRuntimeOptions {
   root: string;
   /** Path of the runtime binary; defaults to native/build/burstlet-runtime, runc, crun. */
   binary?: string;
+  /**
+   * burstlet only: run commands through one long-lived `burstlet-runtime serve` and read
+   * `state` from the state directory instead of spawning the binary each time (default
+   * true; see runtime-server.ts). False spawns the binary for every call.
+   */
+  served?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,11 +76,13 @@ export class NativeRuntime {
   readonly runtime: RuntimeName;
   readonly root: string;
   private readonly binary: string;
+  private readonly served: boolean;
 
   constructor(options: NativeRuntimeOptions) {
     this.runtime = options.runtime ?? 'burstlet';
     this.root = options.root;
     this.binary = options.binary ?? (this.runtime === 'burstlet' ? burstletRuntimePath : this.runtime);
+    this.served = this.runtime === 'burstlet' && options.served !== false;
   }
 
   /**
@@ -109,6 +119,7 @@ export class NativeRuntime {
 
   /** The container's state; NOT_FOUND when it does not exist. */
   async state(id: string): Promise<ContainerState> {
+    if (this.served) return await readContainerState(this.root, id);
     const out = await this.call(['state', id], 'NOT_FOUND');
     const raw = JSON.parse(out) as Record<string, unknown>;
     const extra = (raw.burstlet ?? {}) as Record<string, unknown>;
@@ -199,6 +210,7 @@ export class NativeRuntime {
   }
 
   private execFile(args: string[]): Promise<ExecResult> {
+    if (this.served) return runtimeServer(this.binary).run(['--root', this.root, ...args]);
     const [file, argv] = this.argv(args);
     return new Promise((resolvePromise, reject) => {
       execFile(file, argv, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {

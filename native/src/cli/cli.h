@@ -31,5 +31,10 @@ int bl_cmd_kill (struct bl_cli *cli, int argc, char **argv);
 int bl_cmd_delete (struct bl_cli *cli, int argc, char **argv);
 int bl_cmd_run (struct bl_cli *cli, int argc, char **argv);
 int bl_cmd_exec (struct bl_cli *cli, int argc, char **argv);
+int bl_cmd_serve (struct bl_cli *cli, int argc, char **argv);
+
+/* The whole command line as `main` runs it (argv[0] is the program); `serve` runs it in
+   forked children.  */
+int bl_cli_main (int argc, char **argv);
 
 #endif

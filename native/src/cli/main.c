@@ -14,6 +14,7 @@ static const struct bl_command commands[] = {
   { "run", "run [--bundle DIR] [--log-path FILE] ID", bl_cmd_run },
   { "exec", "exec [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID [ARGS...]",
     bl_cmd_exec },
+  { "serve", "serve  (requests on stdin, answers on stdout; see cmd-serve.c)", bl_cmd_serve },
 };
 
 int
@@ -42,7 +43,7 @@ usage (void)
 }
 
 int
-main (int argc, char **argv)
+bl_cli_main (int argc, char **argv)
 {
   struct bl_cli cli = { .root = "/run/burstlet" };
   int i = 1;
@@ -70,4 +71,10 @@ main (int argc, char **argv)
       }
   fprintf (stderr, "burstlet-runtime: unknown command `%s`\n", argv[i]);
   return usage ();
+}
+
+int
+main (int argc, char **argv)
+{
+  return bl_cli_main (argc, argv);
 }

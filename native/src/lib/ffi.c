@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -47,6 +48,20 @@ bl_mount_bind (const char *source, const char *target, int readonly, char *msg, 
       int e = errno;
       umount2 (target, MNT_DETACH);
       return report (e, msg, msg_len, "remount `%s` read-only", target);
+    }
+  return 0;
+}
+
+int
+bl_mount_fs (const char *type, const char *source, const char *target, unsigned long flags,
+             const char *data, char *msg, size_t msg_len)
+{
+  char what[PATH_MAX + 64];
+  if (mount (source, target, type, flags, data) < 0)
+    {
+      int e = errno;
+      snprintf (what, sizeof what, "mount %s on `%s`", type ? type : "(none)", target);
+      return report (e, msg, msg_len, "%s", what);
     }
   return 0;
 }

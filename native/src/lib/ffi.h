@@ -15,6 +15,12 @@ int bl_mount_overlay (const char *lower, const char *upper, const char *work, co
 int bl_mount_bind (const char *source, const char *target, int readonly, char *msg,
                    size_t msg_len);
 
+/* mount(2) of a filesystem `type` (tmpfs, overlay, ...) from `source` on `target` with the
+   MS_* `flags` and the filesystem's option string `data` (may be NULL).  Returns 0 or
+   -errno.  */
+int bl_mount_fs (const char *type, const char *source, const char *target, unsigned long flags,
+                 const char *data, char *msg, size_t msg_len);
+
 /* Unmounts `target` (lazily when `detach`).  Returns 0 or -errno.  */
 int bl_unmount (const char *target, int detach, char *msg, size_t msg_len);
 

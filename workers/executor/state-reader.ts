@@ -1,0 +1,80 @@
+// burstlet-runtime's `state` computed in-process from the container's state directory
+// (native/src/lib/state.h: state.json from the monitor, exit.json at exit, exec.fifo while
+// created), with the same rules as bl_state_load: stopped once exit.json exists or the init
+// pid is no longer the same process (start time from /proc), created while exec.fifo is
+// there, else running. Reading three small files costs microseconds; spawning `state`
+// costs a fork of the worker. The CLI's `state` stays the reference (test/native compares).
+import { readFile, stat, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BurstletError } from '../../src/errors.ts';
+
+/** Same shape as NativeRuntime's ContainerState (kept here to avoid an import cycle). */
+export interface StateRecord {
+  id: string;
+  status: 'creating' | 'created' | 'running' | 'stopped';
+  pid: number;
+  bundle: string;
+  exit?: { exitCode: number; signal: number; oomKilled: boolean; finishedAt: string };
+}
+
+const ID = /^[A-Za-z0-9_.-]{1,200}$/;
+
+/** Start time (clock ticks since boot, field 22 of /proc/<pid>/stat) of `pid`, or 0 if gone. */
+export async function procStartTime(pid: number): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[19]) || 0; // rest[0] is field 3 (state), so field 22 is rest[19]
+}
+
+async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new BurstletError('RUNTIME_FAILED', `burstlet-runtime: ${path}: not valid JSON`, { cause: err });
+  }
+}
+
+/** The container's state under `root`; NOT_FOUND when it does not exist. */
+export async function readContainerState(root: string, id: string): Promise<StateRecord> {
+  if (!ID.test(id) || id === '.' || id === '..') {
+    throw new BurstletError('RUNTIME_FAILED', `burstlet-runtime: invalid container id \`${id}\``);
+  }
+  const dir = join(root, id);
+  try {
+    await stat(dir);
+  } catch (err) {
+    throw new BurstletError('NOT_FOUND', `burstlet-runtime: container \`${id}\` does not exist`, { cause: err });
+  }
+  const doc = await readJson(join(dir, 'state.json'));
+  if (!doc) return { id, status: 'creating', pid: 0, bundle: '' };
+  const num = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'number' ? Math.trunc(o[k] as number) : 0);
+  const state: StateRecord = { id, status: 'stopped', pid: 0, bundle: typeof doc.bundle === 'string' ? doc.bundle : '' };
+  const exit = await readJson(join(dir, 'exit.json')).catch(() => undefined);
+  if (exit) {
+    state.exit = {
+      exitCode: num(exit, 'exitCode'),
+      signal: num(exit, 'signal'),
+      oomKilled: exit.oomKilled === true,
+      finishedAt: typeof exit.finishedAt === 'string' ? exit.finishedAt : '',
+    };
+  }
+  const pid = num(doc, 'pid');
+  if (!exit && pid > 0 && (await procStartTime(pid)) === num(doc, 'pidStart')) {
+    state.pid = pid;
+    state.status = await access(join(dir, 'exec.fifo')).then(() => 'created' as const, () => 'running' as const);
+  }
+  return state;
+}
