@@ -94,7 +94,10 @@ export class BurstletExecutor implements Executor {
       if (err instanceof BurstletError && err.code === 'NOT_FOUND') return { ...base, status: 'stopped', startedAt: meta.startedAt };
       throw err;
     }
-    const state: ExecutorState = { ...base, status: st.status === 'stopped' ? 'stopped' : st.status === 'created' ? 'created' : 'running',
+    // Gone but its monitor has not written the exit record yet: still running for callers, so
+    // nobody sees a stop without its exit code.
+    const stopped = st.status === 'stopped' && !st.exitPending;
+    const state: ExecutorState = { ...base, status: stopped ? 'stopped' : st.status === 'created' ? 'created' : 'running',
       startedAt: meta.startedAt };
     if (st.pid > 0) state.pid = st.pid;
     if (st.exit) {

@@ -23,6 +23,21 @@ export interface NativeLib {
   mount(opts: { type: string; source: string; target: string; flags?: number; data?: string }): void;
   /** Unmounts `target`; `detach` for a lazy unmount of a busy mount. */
   unmount(target: string, opts?: { detach?: boolean }): void;
+  /**
+   * The mounts above on a libuv pool thread (koffi async calls): an overlay unmount waits for
+   * the kernel and would stall the worker's main thread for milliseconds per container.
+   */
+  mountAsync(opts: { type: string; source: string; target: string; flags?: number; data?: string }): Promise<void>;
+  mountBindAsync(source: string, target: string, opts?: { readonly?: boolean }): Promise<void>;
+  unmountAsync(target: string, opts?: { detach?: boolean }): Promise<void>;
+  /**
+   * burstlet-runtime's start / kill / delete in-process on a pool thread (none forks or
+   * enters a namespace); errors carry the CLI's message. `delete` with `force` of a live
+   * container waits up to 10 s for its exit on that thread.
+   */
+  containerStart(root: string, id: string): Promise<void>;
+  containerKill(root: string, id: string, signal: string, opts?: { all?: boolean }): Promise<void>;
+  containerDelete(root: string, id: string, opts?: { force?: boolean }): Promise<void>;
   /** A pidfd for `pid`; the caller closes it with `closePidfd`. */
   pidfdOpen(pid: number): number;
   /** Signals the exact process behind the pidfd; returns false if it has already exited. */
@@ -43,6 +58,9 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
   const bind = lib.func('int bl_mount_bind(str source, str target, int readonly, _Out_ uint8_t *msg, size_t len)');
   const mountFs = lib.func('int bl_mount_fs(str type, str source, str target, unsigned long flags, str data, _Out_ uint8_t *msg, size_t len)');
   const unmount = lib.func('int bl_unmount(str target, int detach, _Out_ uint8_t *msg, size_t len)');
+  const cStart = lib.func('int bl_ffi_start(str root, str id, _Out_ uint8_t *msg, size_t len)');
+  const cKill = lib.func('int bl_ffi_kill(str root, str id, str sig, int all, _Out_ uint8_t *msg, size_t len)');
+  const cDelete = lib.func('int bl_ffi_delete(str root, str id, int force, _Out_ uint8_t *msg, size_t len)');
   const pidfdOpen = lib.func('int bl_pidfd_open(int pid, _Out_ uint8_t *msg, size_t len)');
   const pidfdSignal = lib.func('int bl_pidfd_signal(int pidfd, int sig, _Out_ uint8_t *msg, size_t len)');
 
@@ -56,6 +74,21 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
       });
     }
     return r;
+  };
+
+  /** `call` on a pool thread: `fn` is a koffi function's `.async`, given the message buffer. */
+  type AsyncFn = (...args: unknown[]) => void;
+  const callAsync = (fn: AsyncFn, ...args: unknown[]): Promise<void> => {
+    const msg = Buffer.alloc(MSG_LEN);
+    return new Promise((resolve, reject) => {
+      fn(...args, msg, MSG_LEN, (err: Error | null, r: number) => {
+        if (err) return reject(new BurstletError('RUNTIME_FAILED', err.message, { cause: err }));
+        if (r < 0) {
+          return reject(new BurstletError('RUNTIME_FAILED', msg.toString('utf8', 0, Math.max(0, msg.indexOf(0))), { details: { errno: -r } }));
+        }
+        resolve();
+      });
+    });
   };
 
   const api: NativeLib = {
@@ -74,6 +107,24 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
     },
     unmount(target, opts = {}) {
       call((m) => unmount(target, opts.detach ? 1 : 0, m, MSG_LEN));
+    },
+    mountAsync({ type, source, target, flags = 0, data }) {
+      return callAsync(mountFs.async as AsyncFn, type, source, target, flags, data ?? null);
+    },
+    mountBindAsync(source, target, opts = {}) {
+      return callAsync(bind.async as AsyncFn, source, target, opts.readonly ? 1 : 0);
+    },
+    unmountAsync(target, opts = {}) {
+      return callAsync(unmount.async as AsyncFn, target, opts.detach ? 1 : 0);
+    },
+    containerStart(root, id) {
+      return callAsync(cStart.async as AsyncFn, root, id);
+    },
+    containerKill(root, id, signal, opts = {}) {
+      return callAsync(cKill.async as AsyncFn, root, id, signal, opts.all ? 1 : 0);
+    },
+    containerDelete(root, id, opts = {}) {
+      return callAsync(cDelete.async as AsyncFn, root, id, opts.force ? 1 : 0);
     },
     pidfdOpen(pid) {
       return call((m) => pidfdOpen(pid, m, MSG_LEN));

@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BurstletError } from '../../src/errors.ts';
 import { isHybridCgroupHost } from './crun.ts';
+import { loadNativeLib } from './native-lib.ts';
 import { runtimeServer } from './runtime-server.ts';
 import { readContainerState } from './state-reader.ts';
 
@@ -39,6 +40,8 @@ export interface ContainerState {
   pid: number;
   bundle: string;
   exit?: ContainerExit;
+  /** burstlet: stopped, and the monitor is about to write the exit record. */
+  exitPending?: boolean;
 }
 
 /** Output of a foreground run or exec; exitCode is the process's (128+signal if killed). */
@@ -114,6 +117,7 @@ export class NativeRuntime {
 
   /** Lets a created container run its process. */
   async start(id: string): Promise<void> {
+    if (this.served) return await this.inProcess('start', () => loadNativeLib().containerStart(this.root, id));
     await this.call(['start', id], 'CONTAINER_RUN');
   }
 
@@ -142,12 +146,19 @@ export class NativeRuntime {
 
   /** Sends `signal` (name like 'SIGTERM' or number) to the container's init, or with `all` to all its processes. */
   async kill(id: string, signal: string | number = 'SIGTERM', opts: { all?: boolean } = {}): Promise<void> {
+    if (this.served) {
+      return await this.inProcess('kill', () => loadNativeLib().containerKill(this.root, id, String(signal), opts));
+    }
     const args = ['kill', ...(opts.all ? ['--all'] : []), id, String(signal)];
     await this.call(args, 'CONTAINER_RUN');
   }
 
   /** Removes a stopped container; `force` kills it first. Idempotent with `force`. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    // A forced delete of a live container waits for its exit: that stays in a process.
+    if (this.served && (!opts.force || (await this.state(id).then((s) => s.status === 'stopped', () => true)))) {
+      return await this.inProcess('delete', () => loadNativeLib().containerDelete(this.root, id, opts));
+    }
     await this.call(['delete', ...(opts.force ? ['--force'] : []), id], 'CONTAINER_RUN');
   }
 
@@ -175,7 +186,7 @@ export class NativeRuntime {
     const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
     for (;;) {
       const st = await this.state(id);
-      if (st.status === 'stopped') return st;
+      if (st.status === 'stopped' && !st.exitPending) return st;
       if (Date.now() > deadline) {
         throw new BurstletError('DEADLINE_EXCEEDED', `container ${id} still ${st.status}`);
       }
@@ -193,6 +204,19 @@ export class NativeRuntime {
       return ['unshare', ['-m', 'sh', '-c', script, this.binary, ...full]];
     }
     return [this.binary, full];
+  }
+
+  /** A library call standing for `burstlet-runtime <command>`, failing as `call` would. */
+  private async inProcess(command: string, fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      const message = `burstlet-runtime: ${(err as Error).message}`;
+      const notFound = /does not exist/.test(message);
+      throw new BurstletError(notFound ? 'NOT_FOUND' : 'CONTAINER_RUN', message, {
+        cause: err, details: { runtime: this.runtime, command },
+      });
+    }
   }
 
   /** Runs the runtime, resolving to stdout; failures carry stderr as the message. */

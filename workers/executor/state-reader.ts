@@ -15,6 +15,8 @@ export interface StateRecord {
   pid: number;
   bundle: string;
   exit?: { exitCode: number; signal: number; oomKilled: boolean; finishedAt: string };
+  /** Stopped without an exit record while its monitor still runs: the record is coming. */
+  exitPending?: boolean;
 }
 
 const ID = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -30,6 +32,13 @@ export async function procStartTime(pid: number): Promise<number> {
   // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return Number(rest[19]) || 0; // rest[0] is field 3 (state), so field 22 is rest[19]
+}
+
+/** True while `pid` runs (not gone, not a zombie). */
+async function isLive(pid: number): Promise<boolean> {
+  if (pid <= 0) return false;
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  return text !== '' && text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
@@ -62,19 +71,27 @@ export async function readContainerState(root: string, id: string): Promise<Stat
   if (!doc) return { id, status: 'creating', pid: 0, bundle: '' };
   const num = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'number' ? Math.trunc(o[k] as number) : 0);
   const state: StateRecord = { id, status: 'stopped', pid: 0, bundle: typeof doc.bundle === 'string' ? doc.bundle : '' };
-  const exit = await readJson(join(dir, 'exit.json')).catch(() => undefined);
-  if (exit) {
-    state.exit = {
-      exitCode: num(exit, 'exitCode'),
-      signal: num(exit, 'signal'),
-      oomKilled: exit.oomKilled === true,
-      finishedAt: typeof exit.finishedAt === 'string' ? exit.finishedAt : '',
-    };
-  }
+  const readExit = async () => {
+    const exit = await readJson(join(dir, 'exit.json')).catch(() => undefined);
+    if (exit) {
+      state.exit = {
+        exitCode: num(exit, 'exitCode'),
+        signal: num(exit, 'signal'),
+        oomKilled: exit.oomKilled === true,
+        finishedAt: typeof exit.finishedAt === 'string' ? exit.finishedAt : '',
+      };
+    }
+  };
+  await readExit();
   const pid = num(doc, 'pid');
-  if (!exit && pid > 0 && (await procStartTime(pid)) === num(doc, 'pidStart')) {
+  if (!state.exit && pid > 0 && (await procStartTime(pid)) === num(doc, 'pidStart')) {
     state.pid = pid;
     state.status = await access(join(dir, 'exec.fifo')).then(() => 'created' as const, () => 'running' as const);
+  } else if (!state.exit) {
+    // The init is gone: its monitor either still has the record to write, or wrote it and
+    // left between our first read and now.
+    if (await isLive(num(doc, 'monitorPid'))) state.exitPending = true;
+    else await readExit();
   }
   return state;
 }

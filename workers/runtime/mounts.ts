@@ -1,7 +1,7 @@
 /**
  * Performs mounts that other parts describe as plain data (snapshotter rootfs mounts, tmpfs
- * volumes) and undoes them, in-process through the native library (koffi): one syscall, no
- * process per mount — a `mount` spawn forks the whole worker.
+ * volumes) and undoes them, in-process through the native library (koffi, on a libuv pool
+ * thread): one syscall, no process per mount — a `mount` spawn forks the whole worker.
  */
 import { readFile } from 'node:fs/promises';
 import { BurstletError } from '../../src/errors.ts';
@@ -39,8 +39,8 @@ export async function mountAt(m: MountSpec, target: string): Promise<void> {
   const lib = loadNativeLib();
   const bind = m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind');
   try {
-    if (bind) lib.mountBind(m.source, target, { readonly: m.options.includes('ro') });
-    else lib.mount({ type: m.type, source: m.source, target, ...mountOptions(m.options) });
+    if (bind) await lib.mountBindAsync(m.source, target, { readonly: m.options.includes('ro') });
+    else await lib.mountAsync({ type: m.type, source: m.source, target, ...mountOptions(m.options) });
   } catch (err) {
     throw new BurstletError('CONTAINER_CREATE', `mount ${m.type} ${m.source} on ${target}: ${(err as Error).message}`, { cause: err });
   }
@@ -56,10 +56,6 @@ export async function isMounted(target: string): Promise<boolean> {
 export async function unmount(target: string): Promise<void> {
   const lib = loadNativeLib();
   for (let i = 0; i < 16 && (await isMounted(target)); i++) {
-    try {
-      lib.unmount(target);
-    } catch {
-      lib.unmount(target, { detach: true });
-    }
+    await lib.unmountAsync(target).catch(() => lib.unmountAsync(target, { detach: true }));
   }
 }

@@ -1,6 +1,7 @@
 /* The koffi-facing calls: mounts of snapshots and pidfd signalling.  */
 #include "ffi.h"
 #include "error.h"
+#include "container.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -89,4 +90,39 @@ bl_pidfd_signal (int pidfd, int sig, char *msg, size_t msg_len)
   if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
     return report (errno, msg, msg_len, "pidfd_send_signal%s", "");
   return 0;
+}
+
+/* Copies a library error into the caller's buffer.  */
+static int
+report_err (const struct bl_error *err, char *msg, size_t msg_len)
+{
+  if (msg && msg_len)
+    snprintf (msg, msg_len, "%s", err->msg);
+  return err->errnum > 0 ? -err->errnum : -EINVAL;
+}
+
+int
+bl_ffi_start (const char *root, const char *id, char *msg, size_t msg_len)
+{
+  struct bl_error err = { 0 };
+  return bl_container_start (root, id, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
+}
+
+int
+bl_ffi_kill (const char *root, const char *id, const char *sig, int all, char *msg,
+             size_t msg_len)
+{
+  struct bl_error err = { 0 };
+  int s = bl_signal_from_name (sig);
+  if (s < 0)
+    return report (EINVAL, msg, msg_len, "unknown signal `%s`", sig);
+  return bl_container_kill (root, id, s, all != 0, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
+}
+
+int
+bl_ffi_delete (const char *root, const char *id, int force, char *msg, size_t msg_len)
+{
+  struct bl_error err = { 0 };
+  return bl_container_delete (root, id, force != 0, &err) < 0 ? report_err (&err, msg, msg_len)
+                                                              : 0;
 }

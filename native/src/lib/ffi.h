@@ -24,6 +24,17 @@ int bl_mount_fs (const char *type, const char *source, const char *target, unsig
 /* Unmounts `target` (lazily when `detach`).  Returns 0 or -errno.  */
 int bl_unmount (const char *target, int detach, char *msg, size_t msg_len);
 
+/* Container lifecycle calls that neither fork nor enter namespaces, so the worker runs them
+   on a pool thread instead of a process: start, kill (of the init or, with `all`, of every
+   process in the cgroup) and delete of a stopped container (`force` kills first and waits up
+   to 10 s).  `sig` is a name or number as the CLI takes it.  The message is the CLI's
+   (`container `x` does not exist: ...`).  Return 0 or -errno (-EINVAL when the error has
+   no errno).  */
+int bl_ffi_start (const char *root, const char *id, char *msg, size_t msg_len);
+int bl_ffi_kill (const char *root, const char *id, const char *sig, int all, char *msg,
+                 size_t msg_len);
+int bl_ffi_delete (const char *root, const char *id, int force, char *msg, size_t msg_len);
+
 /* pidfd_open(2).  Returns the fd (owned by the caller) or -errno.  */
 int bl_pidfd_open (int pid, char *msg, size_t msg_len);
 
