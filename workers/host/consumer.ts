@@ -219,6 +219,7 @@ export class JobConsumer {
     for (let attempt = 0; ; attempt++) {
       if (this.#abandoned || entry.mode === 'fenced' || !this.#o.locks.holds(pod.uid)) return;
       try {
+        this.#o.locks.settling(pod.uid);
         if (entry.mode === 'handback') {
           this.#o.reporter.status(rescheduled(pod, this.#o.workerId));
           await moves.returnToQueue(this.#ctx, job);

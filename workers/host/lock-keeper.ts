@@ -24,6 +24,8 @@ export interface LockKeeperOptions {
 export class LockKeeper {
   readonly #o: LockKeeperOptions;
   readonly #renewedAt = new Map<string, number>();
+  /** Jobs being completed or handed back by us: their lock goes away with that move. */
+  readonly #settling = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -47,6 +49,15 @@ export class LockKeeper {
 
   untrack(jobId: string): void {
     this.#renewedAt.delete(jobId);
+    this.#settling.delete(jobId);
+  }
+
+  /**
+   * The host is completing or returning the job now: a renewal that fails from here on saw
+   * our own move release the lock, not another host take it — no fencing for it.
+   */
+  settling(jobId: string): void {
+    if (this.#renewedAt.has(jobId)) this.#settling.add(jobId);
   }
 
   holds(jobId: string): boolean {
@@ -71,6 +82,7 @@ export class LockKeeper {
     }
     for (const id of ids) {
       if (!this.#renewedAt.has(id)) continue;
+      if (failed.includes(id) && this.#settling.has(id)) continue;
       if (failed.includes(id)) this.#lose(id, 'lock held by another worker or expired');
       else this.#renewedAt.set(id, startedAt);
     }

@@ -54,3 +54,22 @@ test('real redis+bullmq: with Redis gone longer than the lock duration the host 
   assert.equal((await Job.fromId(queue, 'p1'))!.returnvalue.reason, 'WorkerLost');
   assert.equal(runner.starts.get('p1'), 1);
 });
+
+test('a renewal that fails because our own completion released the lock fences nothing', async () => {
+  const lost: string[] = [];
+  const logged: string[] = [];
+  const log = { warn: (_o: unknown, m: string) => logged.push(m) } as unknown as import('pino').Logger;
+  // The job's lock is gone from Redis (completed by us) while a renewal is in flight.
+  const worker = { extendJobLocks: async (ids: string[]) => ids };
+  const { LockKeeper } = await import('../../../workers/host/lock-keeper.ts');
+  const keeper = new LockKeeper({ worker, token: 'w1', lockDurationMs: 30_000, log, onLost: (id) => lost.push(id) });
+  keeper.track('done');
+  keeper.track('taken');
+  keeper.settling('done');
+  await keeper.renew();
+  assert.deepEqual(lost, ['taken'], 'only the lock another host took is fenced');
+  assert.ok(keeper.holds('done'), 'still ours until the move settles');
+  keeper.untrack('done');
+  keeper.settling('done'); // after untrack: no effect
+  assert.equal(keeper.holds('done'), false);
+});
