@@ -1,6 +1,6 @@
 // RuntimeService over runc on real namespaces, mounts and cgroups.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -125,5 +125,32 @@ describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('ru
     assert.equal((await rt.containerStatus(id)).state, 'CONTAINER_RUNNING');
     await rt.removePodSandbox(pod.uid);
     assert.deepEqual(await podLeftovers(pod.uid, rt.podDir(pod.uid), rt.executor), []);
+  });
+
+  test('host network: a lone Never container runs without a pause process, in its own IPC namespace; two containers get one', async () => {
+    const hostRt = new RuntimeService({ root: join(root, 'host'), executor: runcExecutor(join(root, 'host', 'executor')), images: dirImageSource(rootfs.path, join(root, 'snap')), network: { mode: 'host' } });
+    const lone = testPod([{ name: 'c', image: 'busybox:1', command: ['sh', '-c', 'hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net'] }]);
+    const pair = testPod([{ name: 'a', image: 'busybox:1' }, { name: 'b', image: 'busybox:1' }]);
+    try {
+      const sb = await hostRt.runPodSandbox(lone);
+      assert.equal(sb.pauseId, '');
+      assert.deepEqual(await hostRt.executor.list(), [], 'no pause container');
+      const id = await hostRt.createContainer(lone.uid, lone.containers[0], await image(), 0);
+      await hostRt.startContainer(id);
+      const done = await hostRt.waitContainer(id);
+      assert.equal(done.exitCode, 0, readFileSync(done.logPath, 'utf8'));
+      const [hostname, ipc, net] = stdout(done.logPath);
+      assert.equal(hostname, readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
+      assert.equal(sb.podIP, sb.hostIP);
+      assert.equal(net, readlinkSync('/proc/self/ns/net'), 'the host network');
+      assert.notEqual(ipc, readlinkSync('/proc/self/ns/ipc'), 'an IPC namespace of its own');
+      await hostRt.removePodSandbox(lone.uid);
+      assert.deepEqual(await podLeftovers(lone.uid, hostRt.podDir(lone.uid), hostRt.executor), []);
+      assert.notEqual((await hostRt.runPodSandbox(pair)).pauseId, '', 'containers to share a namespace: a pause process');
+      assert.deepEqual(await hostRt.executor.list(), [`${pair.uid}_pause`]);
+    } finally {
+      for (const p of [lone, pair]) await hostRt.removePodSandbox(p.uid).catch(() => undefined);
+    }
+    assert.deepEqual(await podLeftovers(pair.uid, hostRt.podDir(pair.uid), hostRt.executor), []);
   });
 });
