@@ -11,13 +11,23 @@ export const CGROUP_ROOT_NAME = 'burstlet';
 export const podCgroup = (uid: string) => `/${CGROUP_ROOT_NAME}/${uid}`;
 export const containerCgroup = (uid: string, name: string) => `${podCgroup(uid)}/${name}`;
 
-/** Mount points of cgroup (v1) and cgroup2 hierarchies. */
-export async function cgroupMounts(): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]);
+let mounts: Promise<string[]> | undefined;
+
+/** Mount points of cgroup (v1) and cgroup2 hierarchies (read once per process: they do not move). */
+export function cgroupMounts(): Promise<string[]> {
+  mounts ??= readFile('/proc/self/mountinfo', 'utf8').then((info) => info.split('\n').filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(' ')[4]));
+  return mounts;
 }
 
+// rmdir first: an empty cgroup (the usual case once the runtime removed its leaves) goes in
+// one call; only a cgroup with children is listed (a cgroup dir lists dozens of files).
 async function removeTree(dir: string): Promise<void> {
+  try {
+    await rmdir(dir);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+  }
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
   await rmdir(dir).catch(() => undefined); // busy (process still inside) or already gone
@@ -25,7 +35,7 @@ async function removeTree(dir: string): Promise<void> {
 
 /** Removes the pod's cgroup directories everywhere; call after its processes are gone. */
 export async function removePodCgroups(uid: string): Promise<void> {
-  for (const mp of await cgroupMounts()) await removeTree(join(mp, podCgroup(uid)));
+  await Promise.all((await cgroupMounts()).map((mp) => removeTree(join(mp, podCgroup(uid)))));
 }
 
 /** True when any hierarchy still has the pod's cgroup (tests check for leaks). */
