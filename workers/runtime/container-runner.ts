@@ -129,6 +129,10 @@ export class ContainerRunner {
     if (this.#ctx.stopping()) {
       // The pod began stopping while this attempt was being created: stop() found nothing to stop.
       await runtime.stopContainer(id, this.#ctx.job.terminationGracePeriodSeconds ?? 30);
+    } else if (running.state === 'CONTAINER_EXITED' && running.reason !== 'StartError' && !adopted) {
+      // Started and already done (a quick init container): the kubelet records Started on a
+      // successful StartContainer whatever the container did since.
+      this.#ctx.note('Normal', 'Started', `Started container ${this.spec.name}`, this.spec.name);
     } else if (running.state === 'CONTAINER_RUNNING') {
       this.track.state = { running: { startedAt: iso(running.startedAt ?? Date.now()) } };
       this.track.containerID = id;
