@@ -42,6 +42,8 @@ export class BurstletExecutor implements Executor {
   readonly name = 'burstlet' as const;
   private readonly rt: NativeRuntime;
   private readonly metaDir: string;
+  /** meta files as last written or read by this instance (every change goes through it). */
+  private readonly metas = new Map<string, Meta>();
 
   constructor(root: string, binary?: string) {
     this.rt = new NativeRuntime({ runtime: 'burstlet', root: join(root, 'state'), binary });
@@ -53,6 +55,7 @@ export class BurstletExecutor implements Executor {
     const meta: Meta = { id, bundle, logPath: options.logPath };
     try {
       await writeFile(this.metaPath(id), JSON.stringify(meta), { flag: 'wx' });
+      this.metas.set(id, meta);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new BurstletError('CONFLICT', `container ${id} already exists`, { cause: err });
@@ -142,6 +145,7 @@ export class BurstletExecutor implements Executor {
     if (!meta) return;
     if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true });
     await rm(this.metaPath(id), { force: true });
+    this.metas.delete(id);
   }
 
   async exec(id: string, args: string[], options: ExecOptions = {}): Promise<ExecProcess> {
@@ -174,8 +178,12 @@ export class BurstletExecutor implements Executor {
   }
 
   private async meta(id: string): Promise<Meta | undefined> {
+    const known = this.metas.get(id);
+    if (known) return known;
     try {
-      return JSON.parse(await readFile(this.metaPath(id), 'utf8')) as Meta;
+      const meta = JSON.parse(await readFile(this.metaPath(id), 'utf8')) as Meta;
+      this.metas.set(id, meta);
+      return meta;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
@@ -186,6 +194,7 @@ export class BurstletExecutor implements Executor {
     const tmp = `${this.metaPath(meta.id)}.tmp`;
     await writeFile(tmp, JSON.stringify(meta));
     await rename(tmp, this.metaPath(meta.id));
+    this.metas.set(meta.id, meta);
   }
 }
 

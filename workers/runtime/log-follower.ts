@@ -5,7 +5,7 @@
  * With an offset file the position survives a worker restart (an adopting worker resumes;
  * a crash between send and save may repeat a few lines, never skip one).
  */
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
 import type { LogRecord } from '../../src/schema/streams.ts';
 import { parseCri } from '../executor/cri-log-lines.ts';
 
@@ -53,10 +53,13 @@ export class LogFollower {
   }
 
   async #readFrom(): Promise<void> {
+    // Most polls find nothing new: one stat instead of open + read + close and a buffer.
+    const size = await stat(this.#path).then((st) => st.size, () => -1);
+    if (size <= this.#offset) return;
     const fh = await open(this.#path, 'r').catch(() => undefined);
     if (!fh) return;
     try {
-      const buf = Buffer.alloc(CHUNK);
+      const buf = Buffer.allocUnsafe(CHUNK);
       let rest = Buffer.alloc(0);
       for (;;) {
         const { bytesRead } = await fh.read(buf, 0, CHUNK, this.#offset + rest.length);
