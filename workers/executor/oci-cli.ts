@@ -59,6 +59,7 @@ export class OciCliExecutor implements Executor {
   readonly #o: OciCliOptions;
   readonly #monitors = new Map<string, Promise<void>>();
   readonly #pumps = new Map<string, RawLogPump>();
+  readonly #waits = new Map<string, Promise<ExecutorState>>();
 
   constructor(options: OciCliOptions) {
     this.#o = options;
@@ -174,7 +175,24 @@ export class OciCliExecutor implements Executor {
     return errors.at(-1)?.msg ?? 'the runtime failed to start the process';
   }
 
-  async wait(id: string): Promise<ExecutorState> {
+  /**
+   * Resolves with the final state once the exit record is there. One wait per container and
+   * instance, shared by every caller: a caller that goes on to delete the container (the pod
+   * runner after its wait) must not leave another caller (a graceful stop racing its grace
+   * timer) polling a directory that is gone — that waiter never ended and kept the worker
+   * alive. Rejects with NOT_FOUND when the container is deleted before its exit was seen
+   * (by another instance on the same root).
+   */
+  wait(id: string): Promise<ExecutorState> {
+    let waiting = this.#waits.get(id);
+    if (!waiting) {
+      waiting = this.#wait(id).finally(() => this.#waits.delete(id));
+      this.#waits.set(id, waiting);
+    }
+    return waiting;
+  }
+
+  async #wait(id: string): Promise<ExecutorState> {
     const dir = this.#dir(id);
     const meta = await this.#meta(id);
     if (!meta) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
@@ -185,22 +203,32 @@ export class OciCliExecutor implements Executor {
     let exited = false;
     void own?.then(() => (exited = true));
     let lastCheck = Date.now();
-    while (!exited && !(await exists(join(dir, 'exit')))) {
-      await Promise.race([sleep(PUMP_MS), own ?? new Promise(() => {})]);
-      // A monitor killed with its worker never writes `exit`: once a second, a container
-      // process that is gone while `exit` is still missing (after one more look) is recorded
-      // as killed (137), so waiting always ends.
-      if (Date.now() - lastCheck < LIVENESS_MS) continue;
-      lastCheck = Date.now();
-      const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
-      if (pid > 0 && !alive(pid)) {
-        await sleep(PUMP_MS);
-        if (!(await exists(join(dir, 'exit')))) await writeFile(join(dir, 'exit'), '137\n', { flag: 'wx' }).catch(() => {});
+    try {
+      while (!exited && !(await exists(join(dir, 'exit')))) {
+        if (!(await exists(join(dir, 'meta.json')))) throw new BurstletError('NOT_FOUND', `container ${id} was deleted before it exited`);
+        await Promise.race([sleep(PUMP_MS), own ?? new Promise(() => {})]);
+        // A monitor killed with its worker never writes `exit`: once a second, a container
+        // process that is gone while `exit` is still missing (after one more look) is recorded
+        // as killed (137), so waiting always ends.
+        if (Date.now() - lastCheck < LIVENESS_MS) continue;
+        lastCheck = Date.now();
+        const pid = Number(await readFile(join(dir, 'pid'), 'utf8').catch(() => '0'));
+        if (pid > 0 && !alive(pid)) {
+          await sleep(PUMP_MS);
+          if (!(await exists(join(dir, 'exit')))) await writeFile(join(dir, 'exit'), '137\n', { flag: 'wx' }).catch(() => {});
+        }
+      }
+    } finally {
+      // Unless delete() already stopped it: it does so before removing the files, which a
+      // last drain here would write into again.
+      if (this.#pumps.get(id) === pump) {
+        await pump.stop(true);
+        this.#pumps.delete(id);
       }
     }
-    await pump.stop(true);
-    this.#pumps.delete(id);
-    return (await this.state(id))!;
+    const st = await this.state(id);
+    if (!st) throw new BurstletError('NOT_FOUND', `container ${id} was deleted before it exited`);
+    return st;
   }
 
   async kill(id: string, signal: NodeJS.Signals): Promise<void> {
@@ -219,6 +247,8 @@ export class OciCliExecutor implements Executor {
       await this.wait(id);
     } else if (st.status === 'stopped') {
       await this.#oomKilled(id, dir, (await this.#meta(id))!); // record it before the cgroup goes
+      // A wait that has not looked since the exit: let it read the exit record first.
+      await this.#waits.get(id)?.catch(() => undefined);
     }
     await this.#pumps.get(id)?.stop(true);
     this.#pumps.delete(id);

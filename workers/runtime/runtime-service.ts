@@ -193,14 +193,21 @@ export class RuntimeService {
       await ex.kill(id, signal ?? rec.stopSignal);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
-        ex.wait(id).then(() => false),
+        this.#exited(id).then(() => false),
         new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutSeconds * 1000))),
       ]);
       clearTimeout(timer);
       if (!timedOut) return;
     }
     await ex.kill(id, 'SIGKILL');
-    await ex.wait(id);
+    await this.#exited(id);
+  }
+
+  /** The executor's wait; a container removed meanwhile (its runner saw the exit first) has exited too. */
+  async #exited(id: string): Promise<void> {
+    await this.#o.executor.wait(id).catch((err: unknown) => {
+      if (!(err instanceof BurstletError && err.code === 'NOT_FOUND')) throw err;
+    });
   }
 
   /** Deletes the container and its rootfs; its log stays until the pod goes. Idempotent. */
