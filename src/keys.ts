@@ -20,6 +20,11 @@ export interface Keys {
   podWorker(uid: string): string;
   /** Per-pod event sequence counter (INCR), monotonic across workers and restarts. */
   podSeq(uid: string): string;
+  /**
+   * The container statuses a pod's worker last published (JSON `PodStatuses`), so the next
+   * worker to run a pod lost with its host continues its restart counts.
+   */
+  podStatuses(uid: string): string;
   /** Capped stream of a container's CRI-format log lines. */
   logs(uid: string, container: string): string;
   /** Hash pod UID → highest PodEvent seq the provider has written to the API (survives provider restarts). */
@@ -45,6 +50,7 @@ export function redisKeys(prefix = 'burstlet'): Keys {
     control: (id) => k('control', id),
     podWorker: (uid) => k('pod', uid, 'worker'),
     podSeq: (uid) => k('pod', uid, 'seq'),
+    podStatuses: (uid) => k('pod', uid, 'statuses'),
     logs: (uid, container) => k('logs', uid, container),
     appliedSeq: k('provider', 'applied-seq'),
     stats: (uid) => k('stats', uid),

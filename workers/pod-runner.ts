@@ -21,6 +21,23 @@ export interface PodReporter {
   stats(stats: Omit<PodStats, 'workerId' | 'at'>): void;
 }
 
+/** Where one container continues from when its pod ran before on a worker that was lost. */
+export interface CarriedContainer {
+  /** The restart count the container shows from its next start on (and its first log attempt). */
+  restartCount: number;
+  /** A v1.ContainerState, as a worker published it: how the container's last run ended. */
+  lastState?: Record<string, unknown>;
+}
+
+/** What `run` may start from; absent fields mean a pod that never ran before. */
+export interface RunOptions {
+  /**
+   * Per container name (init and app containers share one namespace of names in a pod):
+   * the pod ran on a worker that was lost, and its containers continue from there.
+   */
+  carried?: Readonly<Record<string, CarriedContainer>>;
+}
+
 /** The result of a pod run, when it is over. */
 export interface PodOutcome {
   phase: 'Succeeded' | 'Failed';
@@ -38,11 +55,13 @@ export interface ExecSession {
 
 /**
  * Runs pods on this host. `run` resolves when the pod is terminal (never rejects: failures
- * are reported as a Failed outcome with a Kubernetes reason). `stop` is idempotent and may
- * be called before, during or after `run`; it resolves when the pod's containers are gone.
+ * are reported as a Failed outcome with a Kubernetes reason); its `options` count only on a
+ * pod's first `run` (a later call joins the run already going, or adopts a recovered pod).
+ * `stop` is idempotent and may be called before, during or after `run`; it resolves when
+ * the pod's containers are gone.
  */
 export interface PodRunner {
-  run(job: PodJob, reporter: PodReporter): Promise<PodOutcome>;
+  run(job: PodJob, reporter: PodReporter, options?: RunOptions): Promise<PodOutcome>;
   stop(uid: string, gracePeriodSeconds: number): Promise<void>;
   exec(uid: string, container: string, command: string[], opts: { stdin: boolean; tty: boolean }): Promise<ExecSession>;
   /** Pods this runner still has (for re-adoption after a restart and for capacity). */

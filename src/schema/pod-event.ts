@@ -45,7 +45,20 @@ export const podEvent = object({
   notes: optional(array(podEventNote)),
 });
 
+/**
+ * `keys.podStatuses(uid)`: the container statuses of the latest PodEvent that carried any,
+ * written with the event by the worker that runs the pod. The next worker to run a pod lost
+ * with its host continues from it (restart counts, lastState).
+ */
+export const podStatuses = object({
+  workerId: string({ min: 1 }),
+  seq: integer({ min: 1 }),
+  initContainerStatuses: optional(array(anyObject())),
+  containerStatuses: optional(array(anyObject())),
+});
+
 export type PodEvent = Infer<typeof podEvent>;
+export type PodStatuses = Infer<typeof podStatuses>;
 export type PodPhase = Infer<typeof podPhase>;
 export type PodEventNote = Infer<typeof podEventNote>;
 

@@ -7,17 +7,20 @@
  *
  * A job whose pod already ran somewhere (`keys.podWorker(uid)` is set and this host does
  * not hold the pod) was lost by its host: restartPolicy Never pods end Failed/WorkerLost,
- * the others run again here.
+ * the others run again here, continuing the restart counts the lost host last published
+ * (see lost-pod.ts).
  */
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../../src/keys.ts';
 import { podJob, podRequests, type PodJob } from '../../src/schema/pod-job.ts';
-import type { PodOutcome, PodReporter, PodRunner, PodSnapshot } from '../pod-runner.ts';
+import type { PodStatuses } from '../../src/schema/pod-event.ts';
+import type { PodOutcome, PodReporter, PodRunner, PodSnapshot, RunOptions } from '../pod-runner.ts';
 import type { Ledger } from './capacity.ts';
 import * as moves from './job-moves.ts';
 import type { LockKeeper } from './lock-keeper.ts';
+import { carriedFrom, lostStatuses } from './lost-pod.ts';
 import type { Registry } from './registry.ts';
 import type { RedisReporter } from './reporter.ts';
 
@@ -178,26 +181,29 @@ export class JobConsumer {
     }
     // Claims the pod for this host and learns who had it before, in one round trip.
     const previous = await moves.markRunning(this.#ctx, job);
-    const adopting = previous === workerId && runner.list().includes(pod.uid);
-    if (previous !== null && !adopting && pod.restartPolicy === 'Never') {
-      await this.#failLost(job, pod, previous);
+    const adopting = previous.worker === workerId && runner.list().includes(pod.uid);
+    const lostWith = adopting ? null : previous.worker;
+    if (lostWith !== null && pod.restartPolicy === 'Never') {
+      await this.#failLost(job, pod, lostWith, previous.statuses);
       return 'lost';
     }
+    const options: RunOptions = lostWith !== null && previous.statuses ? { carried: carriedFrom(previous.statuses, lostWith) } : {};
+    if (lostWith !== null) log.warn({ uid: pod.uid, previous: lostWith, carried: options.carried }, 'pod lost with its worker; running it again');
     ledger.add(pod.uid, requests);
     this.#o.locks.track(pod.uid);
     const entry: RunningPod = { job, pod, mode: 'run', done: Promise.resolve() };
     this.#running.set(pod.uid, entry);
     void this.#o.registry.beat();
-    entry.done = this.#runToEnd(entry);
+    entry.done = this.#runToEnd(entry, options);
     return 'run';
   }
 
-  async #runToEnd(entry: RunningPod): Promise<void> {
+  async #runToEnd(entry: RunningPod, options: RunOptions): Promise<void> {
     const { runner, log, ledger, locks } = this.#o;
     const { job, pod } = entry;
     let outcome: PodOutcome;
     try {
-      outcome = await runner.run(pod, this.#reporterFor(entry));
+      outcome = await runner.run(pod, this.#reporterFor(entry), options);
     } catch (err) {
       outcome = { phase: 'Failed', reason: 'RuntimeError', message: err instanceof Error ? err.message : String(err) };
     }
@@ -234,11 +240,12 @@ export class JobConsumer {
     }
   }
 
-  async #failLost(job: Job, pod: PodJob, previous: string): Promise<void> {
+  async #failLost(job: Job, pod: PodJob, previous: string, statuses: PodStatuses | undefined): Promise<void> {
     const message = `worker ${previous} was lost while the pod ran; restartPolicy Never: not run again`;
     this.#o.log.warn({ uid: pod.uid, previous }, 'pod lost with its worker; failing it');
     this.#o.reporter.status({
       uid: pod.uid, namespace: pod.namespace, name: pod.name, phase: 'Failed', reason: 'WorkerLost', message,
+      ...(statuses ? lostStatuses(statuses, previous) : {}),
       notes: [{ type: 'Warning', reason: 'WorkerLost', message, at: Date.now() }],
     });
     await moves.complete(this.#ctx, job, { phase: 'Failed', reason: 'WorkerLost', message });

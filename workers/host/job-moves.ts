@@ -17,9 +17,11 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../src/keys.ts';
 import type { JobProgress } from '../../src/schema/job-progress.ts';
+import type { PodStatuses } from '../../src/schema/pod-event.ts';
 import type { PodOutcome } from '../pod-runner.ts';
+import { parseStatuses } from './lost-pod.ts';
 
-/** How long `keys.podWorker(uid)` outlives a completed pod (the provider may still ask). */
+/** How long `keys.podWorker(uid)` and `keys.podStatuses(uid)` outlive a completed pod (the provider may still ask). */
 export const POD_WORKER_TTL_SECONDS = 24 * 3600;
 
 /** The Redis side of every move; the token is the worker id. */
@@ -51,29 +53,49 @@ export async function giveBack(ctx: MoveContext, job: Job): Promise<void> {
   await job.moveToWait(ctx.workerId);
 }
 
-/** A pod stopped by a `handback` shutdown: forget who ran it (a clean return, not a loss) and requeue. */
+/**
+ * A pod stopped by a `handback` shutdown: forget who ran it and what its containers showed
+ * (a clean return, not a loss: the next host starts it afresh) and requeue.
+ */
 export async function returnToQueue(ctx: MoveContext, job: Job): Promise<void> {
-  await ctx.redis.del(ctx.keys.podWorker(job.id!));
+  await ctx.redis.del(ctx.keys.podWorker(job.id!), ctx.keys.podStatuses(job.id!));
   await job.updateProgress(progress(ctx, 'handed-back', { reason: 'Rescheduled' }));
   await job.moveToWait(ctx.workerId);
 }
 
+/** Who had a pod before this host claimed it, and what its containers last showed. */
+export interface PreviousRun {
+  /** The worker that had the pod (null for a pod that never ran, or was handed back cleanly). */
+  worker: string | null;
+  /** The container statuses that worker last published, if any are stored and valid. */
+  statuses: PodStatuses | undefined;
+}
+
 /**
- * Marks the pod as ours before it runs, so `stop` messages find this host; returns the worker
- * that had it before (null for a pod that never ran).
+ * Marks the pod as ours before it runs, so `stop` messages find this host, and reads what
+ * the previous worker left, in one transaction: from the SET on, that worker's reporter can
+ * no longer write the statuses (see reporter.ts), so what is read is its last word.
  */
-export async function markRunning(ctx: MoveContext, job: Job): Promise<string | null> {
-  const previous = await ctx.redis.set(ctx.keys.podWorker(job.id!), ctx.workerId, 'GET');
+export async function markRunning(ctx: MoveContext, job: Job): Promise<PreviousRun> {
+  const replies = await ctx.redis.multi()
+    .set(ctx.keys.podWorker(job.id!), ctx.workerId, 'GET')
+    .get(ctx.keys.podStatuses(job.id!))
+    .exec();
+  const [[setErr, previous], [getErr, statuses]] = replies as [[Error | null, string | null], [Error | null, string | null]];
+  if (setErr || getErr) throw setErr ?? getErr;
   // Only a job that carries an older word (unschedulable, handed back) needs it replaced;
   // informational, so a failure must not keep the pod from running.
   if (job.progress && typeof job.progress === 'object') job.updateProgress(progress(ctx, 'running')).catch(() => undefined);
-  return previous;
+  return { worker: previous, statuses: parseStatuses(statuses) };
 }
 
 /** The pod is terminal: complete the job with its outcome. Throws if the lock is gone. */
 export async function complete(ctx: MoveContext, job: Job, outcome: PodOutcome): Promise<void> {
   await job.moveToCompleted(outcome, ctx.workerId, false);
-  await ctx.redis.expire(ctx.keys.podWorker(job.id!), POD_WORKER_TTL_SECONDS);
+  await Promise.all([
+    ctx.redis.expire(ctx.keys.podWorker(job.id!), POD_WORKER_TTL_SECONDS),
+    ctx.redis.expire(ctx.keys.podStatuses(job.id!), POD_WORKER_TTL_SECONDS),
+  ]);
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The host side of `PodReporter`: pod snapshots become PodEvents on `keys.events` with
- * `seq = INCR keys.podSeq(uid)` (one Lua call, so seq order is publish order), log lines go
- * to the container's capped stream, stats to `keys.stats(uid)` with a TTL.
+ * `seq = INCR keys.podSeq(uid)` (one Lua call, so seq order is publish order) and their
+ * container statuses to `keys.podStatuses(uid)` in the same call (what the next worker
+ * continues from if this one is lost), log lines go to the container's capped stream,
+ * stats to `keys.stats(uid)` with a TTL.
  *
  * Calls never throw and never wait for Redis. Per pod at most one snapshot is in flight;
  * snapshots arriving meanwhile, or while Redis is unreachable, are merged into one pending
@@ -15,19 +17,33 @@ import type { Keys } from '../../src/keys.ts';
 import { FIELD } from '../../src/streams.ts';
 import { LOG_STREAM_MAXLEN, STATS_TTL_SECONDS, type LogRecord, type PodStats } from '../../src/schema/streams.ts';
 import type { PodReporter, PodSnapshot } from '../pod-runner.ts';
+import { POD_WORKER_TTL_SECONDS } from './job-moves.ts';
 
-// KEYS[1] per-pod seq counter, KEYS[2] events stream; ARGV[1] the event as a JSON object
-// without `seq`. Splicing seq in as text keeps the worker's JSON byte-for-byte (cjson would
-// turn empty arrays into objects).
+// KEYS[1] per-pod seq counter, KEYS[2] events stream, KEYS[3] the pod's statuses key,
+// KEYS[4] the pod's worker key; ARGV[1] the event as a JSON object without `seq`, ARGV[2]
+// its container statuses as a JSON object without `seq` ('' when it carries none), ARGV[3]
+// the statuses key's TTL in seconds (0: none), ARGV[4] this worker's id. Splicing seq in as
+// text keeps the worker's JSON byte-for-byte (cjson would turn empty arrays into objects).
+// The statuses are written only while the pod's worker key names this worker: once another
+// worker has claimed the pod, a late snapshot of ours must not overwrite what it read.
 const PUBLISH_EVENT = `
 local seq = redis.call('INCR', KEYS[1])
 redis.call('XADD', KEYS[2], '*', '${FIELD}', '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
+if ARGV[2] ~= '' and redis.call('GET', KEYS[4]) == ARGV[4] then
+  local statuses = '{"seq":' .. seq .. ',' .. string.sub(ARGV[2], 2)
+  if ARGV[3] == '0' then redis.call('SET', KEYS[3], statuses)
+  else redis.call('SET', KEYS[3], statuses, 'EX', ARGV[3]) end
+end
 return seq`;
+
+const TERMINAL = new Set(['Succeeded', 'Failed']);
 
 /** Most notes one merged snapshot carries (a pod crash-looping while Redis is down). */
 const MAX_MERGED_NOTES = 200;
 
-type EventRedis = Redis & { publishPodEvent(seqKey: string, stream: string, json: string): Promise<number> };
+type EventRedis = Redis & {
+  publishPodEvent(seqKey: string, stream: string, statusesKey: string, workerKey: string, event: string, statuses: string, ttl: number, workerId: string): Promise<number>;
+};
 
 interface PodState {
   inflight: boolean;
@@ -44,6 +60,13 @@ export interface ReporterOptions {
   log: Logger;
   /** Retry period for pending snapshots while Redis is unreachable. */
   retryMs?: number;
+}
+
+/** The `PodStatuses` of a snapshot without `seq` (the script adds it); '' when it has none. */
+function statusesJson(snapshot: PodSnapshot, workerId: string): string {
+  const { initContainerStatuses, containerStatuses } = snapshot;
+  if (!initContainerStatuses?.length && !containerStatuses?.length) return '';
+  return JSON.stringify({ workerId, ...(initContainerStatuses ? { initContainerStatuses } : {}), ...(containerStatuses ? { containerStatuses } : {}) });
 }
 
 /** Newer state wins; notes accumulate in order. */
@@ -65,7 +88,7 @@ export class RedisReporter {
     this.#o = options;
     this.#redis = options.redis as unknown as EventRedis;
     if (typeof (options.redis as unknown as Partial<EventRedis>).publishPodEvent !== 'function') {
-      options.redis.defineCommand('publishPodEvent', { numberOfKeys: 2, lua: PUBLISH_EVENT });
+      options.redis.defineCommand('publishPodEvent', { numberOfKeys: 4, lua: PUBLISH_EVENT });
     }
     this.#redis.on('ready', () => this.#flushAll());
   }
@@ -152,10 +175,14 @@ export class RedisReporter {
     }
     state.pending = undefined;
     // Throws (and the snapshot is lost) only for a snapshot that is not JSON; nothing is in flight yet.
-    const event = JSON.stringify({ workerId: this.#o.workerId, at: Date.now(), ...snapshot });
+    const { keys, workerId } = this.#o;
+    const event = JSON.stringify({ workerId, at: Date.now(), ...snapshot });
+    const statuses = statusesJson(snapshot, workerId);
+    // A pod's statuses live while it runs and a day after its terminal snapshot, like keys.podWorker.
+    const ttl = TERMINAL.has(snapshot.phase) ? POD_WORKER_TTL_SECONDS : 0;
     state.inflight = true;
     this.#redis
-      .publishPodEvent(this.#o.keys.podSeq(uid), this.#o.keys.events, event)
+      .publishPodEvent(keys.podSeq(uid), keys.events, keys.podStatuses(uid), keys.podWorker(uid), event, statuses, ttl, workerId)
       .then(
         () => true,
         (err: unknown) => {

@@ -5,6 +5,7 @@
  * `stop` runs preStop and then the graceful stop (STOPSIGNAL/SIGTERM, grace, SIGKILL).
  */
 import type { ContainerSpec } from '../../src/schema/pod-job.ts';
+import type { CarriedContainer } from '../pod-runner.ts';
 import { BurstletError } from '../../src/errors.ts';
 import { CrashBackoff } from './backoff.ts';
 import { containerCgroup } from './cgroups.ts';
@@ -36,6 +37,7 @@ export class ContainerRunner {
   readonly #policy: Policy;
   #id: string | undefined;
   #attempt = 0;
+  #firstAttempt = 0;
   #adopted: ContainerRecord | undefined;
   #probers: Prober[] = [];
   #started!: () => void;
@@ -63,6 +65,17 @@ export class ContainerRunner {
     return this.#id && 'running' in this.track.state ? containerCgroup(this.#ctx.job.uid, `${this.spec.name}-${this.#attempt}`) : undefined;
   }
 
+  /**
+   * Continues from the pod's run on a worker that was lost (before `run`): the count and
+   * lastState it showed there; its attempts (container ids, log attempts) go on from the count.
+   */
+  carry(c: CarriedContainer): void {
+    this.track.restartCount = c.restartCount;
+    this.#firstAttempt = c.restartCount;
+    // A v1.ContainerState as a worker published it (see workers/host/lost-pod.ts).
+    if (c.lastState) this.track.lastState = c.lastState as ContainerStateV1;
+  }
+
   /** Takes over a container an earlier worker process started (before `run`). */
   adopt(rec: ContainerRecord): void {
     this.#adopted = rec;
@@ -73,7 +86,7 @@ export class ContainerRunner {
   async run(): Promise<number | undefined> {
     const backoff = new CrashBackoff(this.#ctx.timing.backoff);
     let last: number | undefined;
-    for (let attempt = this.#adopted?.attempt ?? 0; !this.#ctx.stopping(); attempt++) {
+    for (let attempt = this.#adopted?.attempt ?? this.#firstAttempt; !this.#ctx.stopping(); attempt++) {
       const st = await this.#runOnce(attempt);
       if (!st) return last;
       last = st.exitCode;

@@ -8,7 +8,7 @@ import type { PodEventNote, PodPhase } from '../../src/schema/pod-event.ts';
 import { asBurstletError } from '../../src/errors.ts';
 import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
 import type { LogRecord } from '../../src/schema/streams.ts';
-import type { PodOutcome, PodReporter, PodSnapshot } from '../pod-runner.ts';
+import type { PodOutcome, PodReporter, PodSnapshot, RunOptions } from '../pod-runner.ts';
 import { CrashBackoff } from './backoff.ts';
 import { ContainerRunner, PodFailure } from './container-runner.ts';
 import type { ImageInfo, ImageSource } from './image-source.ts';
@@ -45,8 +45,11 @@ export class PodLifecycle implements PodContext {
   #done: Promise<PodOutcome> | undefined;
   readonly #adopt: boolean;
 
-  /** `adopt`: the pod's sandbox and containers were started by an earlier worker process. */
-  constructor(job: PodJob, runtime: RuntimeService, images: ImageSource, timing: LifecycleTiming, reporter: PodReporter, adopt = false) {
+  /**
+   * `adopt`: the pod's sandbox and containers were started by an earlier worker process;
+   * `options.carried`: the pod ran on a worker that was lost, its containers continue from there.
+   */
+  constructor(job: PodJob, runtime: RuntimeService, images: ImageSource, timing: LifecycleTiming, reporter: PodReporter, adopt = false, options: RunOptions = {}) {
     this.#adopt = adopt;
     this.job = job;
     this.runtime = runtime;
@@ -56,6 +59,10 @@ export class PodLifecycle implements PodContext {
     this.#reporter = reporter;
     this.#init = (job.initContainers ?? []).map((c) => new ContainerRunner(this, c, c.restartPolicy === 'Always' ? 'sidecar' : 'init'));
     this.#app = job.containers.map((c) => new ContainerRunner(this, c, 'app'));
+    for (const r of [...this.#init, ...this.#app]) {
+      const carried = options.carried?.[r.spec.name];
+      if (carried) r.carry(carried);
+    }
   }
 
   /** The runtime id of container `name`'s running attempt, if any. */

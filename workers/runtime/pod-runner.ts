@@ -9,7 +9,7 @@
 import { BurstletError } from '../../src/errors.ts';
 import type { PodJob } from '../../src/schema/pod-job.ts';
 import type { ExecOutput } from '../../src/schema/streams.ts';
-import type { ExecSession, PodOutcome, PodReporter, PodRunner } from '../pod-runner.ts';
+import type { ExecSession, PodOutcome, PodReporter, PodRunner, RunOptions } from '../pod-runner.ts';
 import { KUBELET_BACKOFF } from './backoff.ts';
 import type { ImageSource } from './image-source.ts';
 import type { LifecycleTiming } from './pod-context.ts';
@@ -61,11 +61,12 @@ export class RuntimePodRunner implements PodRunner {
     this.#timing = { backoff: KUBELET_BACKOFF, pullBackoff: KUBELET_BACKOFF, statsIntervalMs: 10_000, ...options.timing };
   }
 
-  run(job: PodJob, reporter: PodReporter): Promise<PodOutcome> {
+  run(job: PodJob, reporter: PodReporter, options: RunOptions = {}): Promise<PodOutcome> {
     const running = this.#pods.get(job.uid);
     if (running) return running.run();
     const adopt = this.#recovered.delete(job.uid);
-    const lc = new PodLifecycle(job, this.#o.runtime, this.#o.images, this.#timing, reporter, adopt);
+    // A recovered pod's containers carry their own counts (their attempts).
+    const lc = new PodLifecycle(job, this.#o.runtime, this.#o.images, this.#timing, reporter, adopt, adopt ? {} : options);
     this.#pods.set(job.uid, lc);
     return lc.run().finally(() => this.#pods.delete(job.uid));
   }

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../../src/log.ts';
 import { logRecord, podStats, STATS_TTL_SECONDS } from '../../../src/schema/streams.ts';
+import { POD_WORKER_TTL_SECONDS } from '../../../workers/host/job-moves.ts';
 import { mergeSnapshots, RedisReporter } from '../../../workers/host/reporter.ts';
 import type { PodSnapshot } from '../../../workers/pod-runner.ts';
 import { startRedis, type RedisServer } from '../../support/redis.ts';
@@ -110,4 +111,43 @@ test('real redis-server: a snapshot that cannot be serialised never throws into 
   pod.status(snap('Succeeded'));
   assert.equal(await reporter.drain(5000), true);
   assert.deepEqual((await events(redis, keys, 'u1')).map((e) => [e.seq, e.phase]), [[1, 'Succeeded']]);
+});
+
+test("real redis-server: container statuses are stored with their event's seq only while keys.podWorker names the worker; a terminal snapshot gives them a TTL", async (t) => {
+  const keys = redisKeys(uniquePrefix('statuses'));
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  const reporter = new RedisReporter({ redis: conn, keys, workerId: 'wa', log: silentLogger() });
+  t.after(() => {
+    reporter.close();
+    conn.disconnect();
+  });
+  const main = (restartCount: number, state: object) => ({ name: 'main', state, lastState: {}, ready: false, restartCount });
+  const withStatuses = (phase: PodSnapshot['phase'], restartCount: number, state: object): PodSnapshot => ({ ...snap(phase), containerStatuses: [main(restartCount, state)] });
+  const stored = async () => JSON.parse((await redis.get(keys.podStatuses('u1'))) ?? 'null');
+  const send = async (s: PodSnapshot) => {
+    reporter.status(s);
+    assert.equal(await reporter.drain(5000), true);
+  };
+
+  await send(withStatuses('Running', 0, { running: { startedAt: '2026-01-01T00:00:00Z' } }));
+  assert.equal(await stored(), null, 'not the pod worker (keys.podWorker unset): nothing stored');
+
+  await redis.set(keys.podWorker('u1'), 'wa');
+  await send(withStatuses('Running', 3, { running: { startedAt: '2026-01-01T00:00:00Z' } }));
+  assert.deepEqual(await stored(), { seq: 2, workerId: 'wa', containerStatuses: [main(3, { running: { startedAt: '2026-01-01T00:00:00Z' } })] });
+  assert.equal(await redis.ttl(keys.podStatuses('u1')), -1, 'no TTL while the pod runs');
+
+  await send(snap('Pending', 'Rescheduled'));
+  assert.equal((await stored()).seq, 2, 'a snapshot without container statuses leaves them');
+
+  await send(withStatuses('Succeeded', 3, { terminated: { exitCode: 0, reason: 'Completed' } }));
+  assert.equal((await stored()).seq, 4);
+  const ttl = await redis.ttl(keys.podStatuses('u1'));
+  assert.ok(ttl > 0 && ttl <= POD_WORKER_TTL_SECONDS, `ttl ${ttl}`);
+
+  await redis.set(keys.podWorker('u1'), 'wb');
+  await send(withStatuses('Running', 0, { running: { startedAt: '2026-01-02T00:00:00Z' } }));
+  assert.equal((await stored()).seq, 4, 'another worker claimed the pod: a late snapshot of ours is not stored');
+  assert.deepEqual((await events(redis, keys, 'u1')).map((e) => e.seq), [1, 2, 3, 4, 5], 'every event is still published');
 });

@@ -97,6 +97,28 @@ describe('PodRunner lifecycle on runc (root)', { skip: ROOT_SKIP || (!hasBinary(
     assert.deepEqual(rec.logs.filter((l) => l.container === 'flaky').map((l) => `${l.record.attempt}:${l.record.line}`), ['1:ok']);
   });
 
+  test('a pod carried over from a lost worker: its containers go on from the carried restartCount and lastState, attempts (log attempt, container id) too', async () => {
+    const lost = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located: worker wa was lost while it ran' } };
+    const completed = { terminated: { exitCode: 0, reason: 'Completed' } };
+    const job = testPod([sh('app', 'echo again'), sh('fresh', 'true')], { restartPolicy: 'OnFailure', initContainers: [sh('init', 'true')] });
+    const rec = new Recorder();
+    const carried = { app: { restartCount: 2, lastState: lost }, init: { restartCount: 1, lastState: completed }, fresh: { restartCount: 0 } };
+    const outcome = await runner.run(job, rec, { carried });
+    assert.deepEqual(await podLeftovers(job.uid, rt.podDir(job.uid), rt.executor), []);
+    assert.deepEqual(outcome, { phase: 'Succeeded' });
+    for (const s of rec.snapshots) {
+      assert.equal(statusOf(s, 'app').restartCount, 2);
+      assert.deepEqual(statusOf(s, 'app').lastState, lost);
+      assert.equal(statusOf(s, 'init').restartCount, 1);
+      assert.deepEqual(statusOf(s, 'fresh').lastState, {});
+    }
+    const app = statusOf(rec.last, 'app').state.terminated;
+    assert.equal(app.exitCode, 0);
+    assert.match(app.containerID, /_app_2$/);
+    assert.equal(statusOf(rec.last, 'fresh').restartCount, 0);
+    assert.deepEqual(rec.logs.filter((l) => l.container === 'app').map((l) => `${l.record.attempt}:${l.record.line}`), ['2:again']);
+  });
+
   test('restartPolicy Never: failure ends Failed; termination message from file and from logs; OOMKilled', async () => {
     const job = testPod([
       sh('msg', 'echo custom-message > /dev/termination-log; exit 4'),

@@ -2,17 +2,19 @@
  * A small real PodRunner for the host's tests: each container's command runs as a plain
  * child process (no namespaces, no images), all containers of a pod at once. Status
  * snapshots (Pending → Running → Succeeded/Failed), log lines and exec sessions are real;
- * restart policies, probes and init containers are not modelled.
+ * restart policies, probes and init containers are not modelled. Carried restart counts
+ * (`RunOptions.carried`) are shown as given, as the runtime's containers show them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { PodJob } from '../../../../src/schema/pod-job.ts';
 import type { ExecOutput } from '../../../../src/schema/streams.ts';
-import type { ExecSession, PodOutcome, PodReporter, PodRunner, PodSnapshot } from '../../../../workers/pod-runner.ts';
+import type { ExecSession, PodOutcome, PodReporter, PodRunner, PodSnapshot, RunOptions } from '../../../../workers/pod-runner.ts';
 
 interface Pod {
   job: PodJob;
+  options: RunOptions;
   reporter: PodReporter;
   children: Map<string, ChildProcess>;
   exits: Map<string, { code: number | null; signal: NodeJS.Signals | null; at: string }>;
@@ -36,14 +38,14 @@ export class ProcessRunner implements PodRunner {
     this.#o = options;
   }
 
-  run(job: PodJob, reporter: PodReporter): Promise<PodOutcome> {
+  run(job: PodJob, reporter: PodReporter, options: RunOptions = {}): Promise<PodOutcome> {
     const existing = this.#pods.get(job.uid);
     if (existing) {
       existing.reporter = reporter;
       return existing.done;
     }
     this.starts.set(job.uid, (this.starts.get(job.uid) ?? 0) + 1);
-    const pod: Pod = { job, reporter, children: new Map(), exits: new Map(), done: Promise.resolve({ phase: 'Failed' }) };
+    const pod: Pod = { job, options, reporter, children: new Map(), exits: new Map(), done: Promise.resolve({ phase: 'Failed' }) };
     this.#pods.set(job.uid, pod);
     this.maxConcurrent = Math.max(this.maxConcurrent, this.#pods.size);
     pod.done = this.#start(pod).finally(() => this.#pods.delete(job.uid));
@@ -62,7 +64,7 @@ export class ProcessRunner implements PodRunner {
       pod.children.set(c.name, child);
       for (const stream of ['stdout', 'stderr'] as const) {
         createInterface({ input: child[stream]! }).on('line', (line) =>
-          pod.reporter.log(c.name, { ts: new Date().toISOString(), stream, tag: 'F', line, attempt: 0 }));
+          pod.reporter.log(c.name, { ts: new Date().toISOString(), stream, tag: 'F', line, attempt: pod.options.carried?.[c.name]?.restartCount ?? 0 }));
       }
       return new Promise<void>((resolve) => {
         child.once('error', () => child.emit('exit', 127, null));
@@ -86,7 +88,8 @@ export class ProcessRunner implements PodRunner {
       const state = exit
         ? { terminated: { exitCode: exit.code ?? 128, signal: exit.signal ?? undefined, finishedAt: exit.at } }
         : phase === 'Pending' ? { waiting: { reason: 'ContainerCreating' } } : { running: { startedAt: new Date().toISOString() } };
-      return { name: c.name, state, ready: !exit && phase === 'Running', restartCount: 0 };
+      const carried = pod.options.carried?.[c.name];
+      return { name: c.name, state, lastState: carried?.lastState ?? {}, ready: !exit && phase === 'Running', restartCount: carried?.restartCount ?? 0 };
     });
     return { uid: pod.job.uid, namespace: pod.job.namespace, name: pod.job.name, phase, containerStatuses };
   }
