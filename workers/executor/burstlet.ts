@@ -12,6 +12,7 @@
  */
 import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
+import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import type { CreateOptions, ExecOptions, ExecProcess, Executor, ExecutorState } from './executor.ts';
@@ -152,8 +153,10 @@ export class BurstletExecutor implements Executor {
     const st = await this.state(id);
     if (st?.status !== 'running') throw new BurstletError('CONFLICT', `container ${id} is not running`);
     const child = this.rt.spawnExec(id, args, {
-      env: options.env, cwd: options.cwd, user: options.user && `${options.user.uid}:${options.user.gid}`,
+      env: options.env, cwd: options.cwd, user: options.user && `${options.user.uid}:${options.user.gid}`, tty: options.tty,
     });
+    const resizeFd = options.tty ? (child.stdio[3] as Writable) : undefined;
+    resizeFd?.on('error', () => {}); // the process is gone: nothing to resize
     const exited = new Promise<number>((resolve) => {
       child.once('error', () => resolve(127));
       child.once('exit', (code, sig) => resolve(code ?? 128 + (sig ? signalNumber(sig) : 0)));
@@ -161,6 +164,7 @@ export class BurstletExecutor implements Executor {
     return {
       stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, exited,
       kill: (signal = 'SIGTERM') => void child.kill(signal),
+      ...(resizeFd ? { resize: (cols: number, rows: number) => void resizeFd.write(`${Math.trunc(cols)} ${Math.trunc(rows)}\n`) } : {}),
     };
   }
 

@@ -49,12 +49,16 @@ export interface ExecProcess {
   /** Resolves with the exit code (128+signal when signalled). Never rejects. */
   readonly exited: Promise<number>;
   kill(signal?: NodeJS.Signals): void;
+  /** With `tty`: sets the terminal size (columns, rows). */
+  resize?(cols: number, rows: number): void;
 }
 
 export interface ExecOptions {
   env?: string[];
   cwd?: string;
   user?: { uid: number; gid: number };
+  /** A pseudo-terminal as the process's controlling terminal and stdio (stderr merged into stdout). */
+  tty?: boolean;
 }
 
 export interface Executor {

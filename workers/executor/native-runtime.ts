@@ -174,8 +174,13 @@ export class NativeRuntime {
    * not be started).
    */
   spawnExec(id: string, args: string[], opts: ExecFlags = {}): ChildProcess {
-    const [file, argv] = this.argv(['exec', ...execFlags(opts), id, ...args]);
-    return spawn(file, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (opts.tty && this.runtime !== 'burstlet') {
+      throw new BurstletError('NOT_IMPLEMENTED', `exec with a TTY needs the burstlet runtime (${this.runtime} wants a console socket)`);
+    }
+    // With a TTY, fd 3 carries "COLS ROWS" lines (resize).
+    const tty = opts.tty ? ['--tty', '--resize-fd', '3'] : [];
+    const [file, argv] = this.argv(['exec', ...execFlags(opts), ...tty, id, ...args]);
+    return spawn(file, argv, { stdio: opts.tty ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'] });
   }
 
   /**
@@ -269,6 +274,8 @@ export interface ExecFlags {
   env?: string[];
   cwd?: string;
   user?: string;
+  /** spawnExec only: a pseudo-terminal (burstlet runtime). */
+  tty?: boolean;
 }
 
 function execFlags(opts: ExecFlags): string[] {

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USAGE "exec [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID [ARGS...]"
+#define USAGE                                                                                     \
+  "exec [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] [--tty [--size COLSxROWS] "  \
+  "[--resize-fd FD]] ID [ARGS...]"
 
 /* Appends "K=V" to a NULL-terminated env vector.  */
 static void
@@ -64,21 +66,31 @@ bl_cmd_exec (struct bl_cli *cli, int argc, char **argv)
   static const struct option opts[] = {
     { "process", required_argument, 0, 'p' }, { "cwd", required_argument, 0, 'c' },
     { "env", required_argument, 0, 'e' },     { "user", required_argument, 0, 'u' },
-    { 0, 0, 0, 0 },
+    { "tty", no_argument, 0, 't' },           { "resize-fd", required_argument, 0, 'r' },
+    { "size", required_argument, 0, 's' },    { 0, 0, 0, 0 },
   };
   const char *file = NULL, *cwd = NULL, *user = NULL;
   char **envs = calloc ((size_t) argc, sizeof *envs);
   size_t n_env = 0;
   struct bl_process p;
   struct bl_error err = { 0 };
+  struct bl_exec_io io = { .tty = false, .resize_fd = -1 };
+  unsigned cols, rows;
   int c, code = 0;
-  while ((c = getopt_long (argc, argv, "+p:c:e:u:", opts, NULL)) != -1)
+  while ((c = getopt_long (argc, argv, "+p:c:e:u:tr:s:", opts, NULL)) != -1)
     switch (c)
       {
       case 'p': file = optarg; break;
       case 'c': cwd = optarg; break;
       case 'e': envs[n_env++] = optarg; break;
       case 'u': user = optarg; break;
+      case 't': io.tty = true; break;
+      case 'r': io.resize_fd = atoi (optarg); break;
+      case 's':
+        if (sscanf (optarg, "%ux%u", &cols, &rows) != 2 || !cols || !rows || cols > 65535 || rows > 65535)
+          return bl_cli_usage ("exec", USAGE);
+        io.cols = (unsigned short) cols, io.rows = (unsigned short) rows;
+        break;
       default: return bl_cli_usage ("exec", USAGE);
       }
   if (optind >= argc || (file == NULL && optind + 1 >= argc))
@@ -97,7 +109,7 @@ bl_cmd_exec (struct bl_cli *cli, int argc, char **argv)
       p.uid = (uint32_t) strtoul (user, NULL, 10);
       p.gid = colon ? (uint32_t) strtoul (colon + 1, NULL, 10) : p.gid;
     }
-  if (bl_container_exec (cli->root, argv[optind], &p, &code, &err) < 0)
+  if (bl_container_exec (cli->root, argv[optind], &p, &io, &code, &err) < 0)
     return bl_cli_error (&err);
   return code;
 }

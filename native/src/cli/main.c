@@ -12,7 +12,7 @@ static const struct bl_command commands[] = {
   { "kill", "kill [--all] ID [SIGNAL]", bl_cmd_kill },
   { "delete", "delete [--force] ID", bl_cmd_delete },
   { "run", "run [--bundle DIR] [--log-path FILE] ID", bl_cmd_run },
-  { "exec", "exec [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] ID [ARGS...]",
+  { "exec", "exec [--process FILE] [--cwd DIR] [--env K=V]... [--user UID[:GID]] [--tty [--size COLSxROWS] [--resize-fd FD]] ID [ARGS...]",
     bl_cmd_exec },
   { "serve", "serve  (requests on stdin, answers on stdout; see cmd-serve.c)", bl_cmd_serve },
 };

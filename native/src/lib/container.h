@@ -37,11 +37,23 @@ int bl_container_kill (const char *root, const char *id, int sig, bool all, stru
    Idempotent for missing containers only when `force`.  */
 int bl_container_delete (const char *root, const char *id, bool force, struct bl_error *err);
 
-/* Runs `p` inside a running container (its namespaces, cgroup, root); the caller's stdio
-   is the process's stdio.  *code receives the exit code.  Installs handlers that forward
+/* How an exec'd process talks to the caller.  Without `tty` the caller's stdio is the
+   process's stdio.  With `tty` the process gets a new pseudo-terminal as its controlling
+   terminal and stdio; the caller's stdin is copied to it and its output to the caller's
+   stdout (stderr merged, as with any terminal); `resize_fd` (or -1) carries "COLS ROWS\n"
+   lines that set the terminal size.  */
+struct bl_exec_io
+{
+  bool tty;
+  int resize_fd;
+  unsigned short cols, rows; /* initial size, 0 = leave the default */
+};
+
+/* Runs `p` inside a running container (its namespaces, cgroup, root), its stdio as `io`
+   says (NULL: the caller's).  *code receives the exit code.  Installs handlers that forward
    SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the process while it runs.  */
-int bl_container_exec (const char *root, const char *id, const struct bl_process *p, int *code,
-                       struct bl_error *err);
+int bl_container_exec (const char *root, const char *id, const struct bl_process *p,
+                       const struct bl_exec_io *io, int *code, struct bl_error *err);
 
 /* Signal number for "KILL", "SIGKILL" or "9"; -1 when unknown.  */
 int bl_signal_from_name (const char *name);
