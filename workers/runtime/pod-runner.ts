@@ -91,8 +91,10 @@ export class RuntimePodRunner implements PodRunner {
   async exec(uid: string, container: string, command: string[], opts: { stdin: boolean; tty: boolean }): Promise<ExecSession> {
     const id = this.#pods.get(uid)?.containerId(container);
     if (!id) throw new BurstletError('NOT_FOUND', `container ${container} of pod ${uid} is not running`);
-    if (opts.tty) throw new BurstletError('NOT_IMPLEMENTED', 'exec with a TTY is not supported yet');
-    const p = await this.#o.runtime.exec(id, command);
+    if (opts.tty && this.#o.runtime.executor.name !== 'burstlet') {
+      throw new BurstletError('NOT_IMPLEMENTED', `exec with a TTY needs the burstlet runtime (this worker runs ${this.#o.runtime.executor.name})`);
+    }
+    const p = await this.#o.runtime.exec(id, command, { tty: opts.tty });
     const q = outputQueue();
     p.stdout.on('data', (d: Buffer) => q.push({ kind: 'stdout', dataBase64: d.toString('base64') }));
     p.stderr.on('data', (d: Buffer) => q.push({ kind: 'stderr', dataBase64: d.toString('base64') }));
@@ -105,7 +107,7 @@ export class RuntimePodRunner implements PodRunner {
       output: q.iterable,
       write: (data) => void p.stdin.write(data),
       closeStdin: () => p.stdin.end(),
-      resize: () => undefined, // no TTY: nothing to resize
+      resize: (width, height) => p.resize?.(width, height), // without a TTY: nothing to resize
     };
   }
 
