@@ -13,6 +13,7 @@
    status is the exit code, or 128+signal when the child was killed.  EOF on stdin: serve
    answers what is in flight and exits 0.  */
 #include "cli.h"
+#include "../lib/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,18 +90,12 @@ get_u32 (const char *p)
   return (uint32_t) u[0] | (uint32_t) u[1] << 8 | (uint32_t) u[2] << 16 | (uint32_t) u[3] << 24;
 }
 
+/* Writes an answer; a driver that went away ends the server.  */
 static void
 write_all (int fd, const char *p, size_t n)
 {
-  while (n > 0)
-    {
-      ssize_t w = write (fd, p, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w < 0)
-        die ("write answer");
-      p += w, n -= (size_t) w;
-    }
+  if (bl_write_all (fd, p, n) < 0)
+    die ("write answer");
 }
 
 /* Reads what a job's pipe holds now (non-blocking); closes it at EOF.  */

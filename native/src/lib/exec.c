@@ -1,6 +1,7 @@
 /* exec: run another process in a running container — same namespaces, cgroup and root.  */
 #include "container.h"
 #include "cgroup.h"
+#include "fsutil.h"
 #include "process.h"
 #include "state.h"
 
@@ -106,22 +107,6 @@ forward_signals (pid_t child)
     sigaction (sigs[i], &sa, NULL);
 }
 
-/* Writes all of `buf` (blocking); false when the reader is gone.  */
-static bool
-put_all (int fd, const char *buf, size_t n)
-{
-  while (n > 0)
-    {
-      ssize_t w = write (fd, buf, n);
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        return false;
-      buf += w, n -= (size_t) w;
-    }
-  return true;
-}
-
 /* Applies the "COLS ROWS" lines in `line` (accumulated in `acc`) to the terminal.  */
 static void
 apply_resize (int master, char *acc, size_t *len)
@@ -168,14 +153,14 @@ relay_tty (int master, int resize_fd)
           ssize_t n = read (master, buf, sizeof buf);
           if (n < 0 && errno == EINTR)
             continue;
-          if (n <= 0 || !put_all (1, buf, (size_t) n))
+          if (n <= 0 || bl_write_all (1, buf, (size_t) n) < 0)
             return;
         }
       if (fds[1].revents)
         {
           ssize_t n = read (0, buf, sizeof buf);
           if (n > 0)
-            put_all (master, buf, (size_t) n);
+            (void) bl_write_all (master, buf, (size_t) n);
           else if (n == 0 || errno != EINTR)
             in_open = 0;
         }

@@ -80,3 +80,19 @@ bl_write_atomic (const char *dir, const char *name, const char *value, struct bl
     return bl_fail (err, errno, "rename `%s` to `%s`", tmp, dst);
   return 0;
 }
+
+int
+bl_write_all (int fd, const void *buf, size_t n)
+{
+  const char *p = buf;
+  while (n > 0)
+    {
+      ssize_t w = write (fd, p, n);
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        return -1;
+      p += w, n -= (size_t) w;
+    }
+  return 0;
+}

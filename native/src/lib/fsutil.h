@@ -19,4 +19,8 @@ int bl_mkdir_p (const char *path, mode_t mode, struct bl_error *err);
 /* Writes `value` atomically to dir/name (temp file + rename).  */
 int bl_write_atomic (const char *dir, const char *name, const char *value, struct bl_error *err);
 
+/* Writes all `n` bytes of `buf` to `fd` (retrying short writes and EINTR).  Returns 0, or -1
+   with errno set when the fd fails (EPIPE: the reader is gone).  */
+int bl_write_all (int fd, const void *buf, size_t n);
+
 #endif
