@@ -14,6 +14,8 @@ export interface ServerContext {
   admins: ReadonlySet<string>;
   authorizeHook?: AuthorizeHook;
   bookmarkIntervalMs: number;
+  /** TokenRequest's lower bound on expirationSeconds (600 like the apiserver; lower only in tests). */
+  minTokenExpirationSeconds: number;
   caCert: string;
   /** How the server reaches kubelets for pods/log and nodes/proxy. */
   kubelet: KubeletClientConfig;

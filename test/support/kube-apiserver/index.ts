@@ -44,6 +44,12 @@ export interface KubeApiServerOptions {
   historySize?: number;
   /** Period of watch BOOKMARK events (default 60 000 ms, like the apiserver's ~1 min). */
   bookmarkIntervalMs?: number;
+  /**
+   * TEST-ONLY, not an apiserver behaviour: the smallest TokenRequest expirationSeconds accepted
+   * (default 600, the real apiserver's fixed minimum). Lower it to see token refreshes within
+   * a test's time (FIDELITY.md).
+   */
+  minTokenExpirationSeconds?: number;
   /** Service-account token issuer and the audiences the server accepts. */
   issuer?: string;
   apiAudiences?: string[];
@@ -116,6 +122,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     tokens: { ...(opts.tokens ?? {}), [adminToken]: ADMIN_USER, ...(kubeletToken && !kc.token ? { [kubeletToken]: KUBELET_CLIENT_USER } : {}) },
     admins: new Set([ADMIN_USER.user, ...(opts.admins ?? [])]),
     authorizeHook: opts.authorize, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    minTokenExpirationSeconds: opts.minTokenExpirationSeconds ?? 600,
   };
   seedCluster(store, caCert, { namespace: 'kube-system', name: 'burstlet' });
   const handler = (req: Parameters<typeof handleRequest>[1], res: Parameters<typeof handleRequest>[2]) => void handleRequest(ctx, req, res);
