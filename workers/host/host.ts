@@ -6,6 +6,7 @@
  */
 import { Worker } from 'bullmq';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { redisKeys, type Keys } from '../../src/keys.ts';
@@ -75,7 +76,9 @@ export class WorkerHost {
     const locks = new LockKeeper({ worker, token: o.workerId, lockDurationMs: o.lockDurationMs, log, onLost: (uid) => consumer?.fence(uid) });
     const queueKey = `${keys.prefix}:${keys.queue(o.pool)}`;
     consumer = new JobConsumer({ worker, redis, keys, workerId: o.workerId, queueKey, runner, reporter, ledger, locks, registry, log, handbackDelayMs: o.handbackDelayMs });
-    const control = new ControlListener({ blocking, redis, keys, workerId: o.workerId, runner, log });
+    // The runtime keeps pods under <stateDir>/runtime/pods/<uid> (create-pod-runner.ts, runtime-service.ts).
+    const podDir = (uid: string) => join(o.stateDir, 'runtime', 'pods', uid);
+    const control = new ControlListener({ blocking, redis, keys, workerId: o.workerId, runner, log, podDir });
     const host = new WorkerHost({ o, keys, log, runner, redis, blocking, worker, ledger, registry, reporter, locks, consumer, control });
     await registry.register();
     locks.start();

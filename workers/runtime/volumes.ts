@@ -32,7 +32,7 @@ const FILE_VOLUMES = new Set(['configMap', 'secret', 'downwardAPI', 'projected',
 const configError = (volume: string, msg: string) => new BurstletError('CONTAINER_CONFIG', `volume "${volume}": ${msg}`, { details: { volume } });
 
 /** A relative path that stays inside its base (no absolute path, no `..`). */
-function safeRelative(volume: string, p: string, what: string): string {
+export function safeRelative(volume: string, p: string, what: string): string {
   const n = normalize(p);
   if (p.startsWith('/') || n === '..' || n.startsWith(`..${sep}`)) throw configError(volume, `${what} "${p}" must be a relative path without ".."`);
   return n;
@@ -63,11 +63,17 @@ async function hostPathVolume(v: VolumeSpec, policy: VolumePolicy): Promise<stri
   return p;
 }
 
+/** Where the pod's volume `name` lives on the host (hostPath volumes excepted). */
+export function volumeDir(podDir: string, name: string): string {
+  if (!name || name.includes(sep) || name === '.' || name === '..') throw configError(name, 'invalid volume name');
+  return join(podDir, 'volumes', name);
+}
+
 /** Sets up every volume of the pod under `podDir/volumes`. */
 export async function preparePodVolumes(volumes: readonly VolumeSpec[], podDir: string, policy: VolumePolicy): Promise<PodVolume[]> {
   const out: PodVolume[] = [];
   for (const v of volumes) {
-    const dir = join(podDir, 'volumes', v.name);
+    const dir = volumeDir(podDir, v.name);
     if (v.type === 'hostPath') {
       out.push({ name: v.name, type: v.type, hostPath: await hostPathVolume(v, policy), forcedReadOnly: v.readOnly === true, tmpfs: false });
     } else if (v.type === 'emptyDir') {
