@@ -69,7 +69,10 @@ export interface Executor {
   start(id: string): Promise<void>;
   /** Current state, or undefined when the id is unknown. */
   state(id: string): Promise<ExecutorState | undefined>;
-  /** Resolves when the container is stopped, with its final state. */
+  /**
+   * Resolves when the container is stopped, with its final state; rejects with NOT_FOUND when
+   * the container is deleted (by any caller) before that. Concurrent waits are allowed.
+   */
   wait(id: string): Promise<ExecutorState>;
   /** Signals the container's init process (SIGTERM, SIGKILL, ...). */
   kill(id: string, signal: NodeJS.Signals): Promise<void>;

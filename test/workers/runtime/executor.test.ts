@@ -146,6 +146,25 @@ for (const c of candidates) {
       ex = again;
     });
 
+    test('a wait ends when the container is deleted before it exits (NOT_FOUND)', async () => {
+      const { id } = await container(['true']); // created, never started
+      const waiting = assert.rejects(ex.wait(id), { code: 'NOT_FOUND' });
+      await ex.delete(id);
+      await waiting;
+    });
+
+    test('concurrent waits all end when one caller deletes the container after its wait', async () => {
+      const { id, logPath } = await container(['sh', '-c', 'trap "exit 5" TERM; echo ready; while true; do sleep 0.05; done']);
+      await ex.start(id);
+      await until('ready', () => logLines(logPath).some((l) => l.line === 'ready')); // pid 1 ignores TERM until trapped
+      const first = ex.wait(id);
+      const second = ex.wait(id).then((st) => st.exitCode, (err: { code?: string }) => err.code);
+      await ex.kill(id, 'SIGTERM');
+      assert.equal((await first).exitCode, 5);
+      await ex.delete(id); // as the pod runner does right after its wait; a graceful stop still waits
+      assert.ok([5, 'NOT_FOUND'].includes((await second)!), 'the second wait ended with the exit code or NOT_FOUND');
+    });
+
     test('create refuses a duplicate id; delete is idempotent and removes the state', async () => {
       const { id } = await container(['true']);
       await assert.rejects(ex.create(id, '/nonexistent', { logPath: '/dev/null' }), /already exists/);
