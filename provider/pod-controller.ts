@@ -43,6 +43,11 @@ export interface PodControllerOptions {
   statusPending?(uid: string): boolean;
   /** Called when a pod is gone from the API server (status sync forgets it). */
   onGone?(uid: string): void;
+  /**
+   * Called when a pod has a job in a queue: right after its enqueue (translation's tokens are
+   * the job's), or when one is found for it (start-up). Must not block.
+   */
+  onJob?(pod: KubeObject): void;
 }
 
 const MAX_RETRY_MS = 300_000;
@@ -122,6 +127,7 @@ export class PodController {
     const loc = await this.#o.queues.locate(uid, await this.pools());
     if (loc.state !== 'missing') {
       this.#pool.set(uid, loc.pool);
+      if (loc.state !== 'completed' && loc.state !== 'failed') this.#o.onJob?.(pod);
       return;
     }
     // A started pod whose job vanished (Redis lost it) is not run a second time.
@@ -142,6 +148,7 @@ export class PodController {
     }
     await this.#o.queues.enqueue(job);
     this.#pool.set(uid, job.pool);
+    this.#o.onJob?.(pod);
     if (!this.#pools?.includes(job.pool)) this.#pools = [...(this.#pools ?? []), job.pool];
     this.#retryMs.delete(uid);
     this.#o.log.debug({ uid, pool: job.pool, pod: `${job.namespace}/${job.name}` }, 'pod enqueued');

@@ -1,7 +1,7 @@
 /**
  * The virtual kubelet, wired: Kubernetes client → node + Lease controllers, pod informer →
- * pod controller (translate, enqueue, delete), events stream → status sync, and the kubelet
- * API on top. Start order matters for restart safety: the informer's first list completes
+ * pod controller (translate, enqueue, delete) and token refresher, events stream → status
+ * sync, and the kubelet API on top. Start order matters for restart safety: the informer's first list completes
  * before the resync that cleans orphaned jobs, and status sync starts after the pods are
  * known so pending snapshots apply to the right objects.
  */
@@ -23,6 +23,7 @@ import { PodController } from './pod-controller.ts';
 import { PodInformer } from './pod-informer.ts';
 import { PodQueues } from './queue.ts';
 import { StatusSync } from './status-sync.ts';
+import { TokenRefresher } from './token-refresher.ts';
 import { apiSources } from './translate/api-sources.ts';
 import { liveWorkers } from './worker-pool.ts';
 
@@ -55,6 +56,7 @@ export interface Provider {
   readonly pods: PodSource;
   readonly controller: PodController;
   readonly informer: PodInformer;
+  readonly tokens: TokenRefresher;
   readonly redis: Redis;
   stop(): Promise<void>;
 }
@@ -72,10 +74,13 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const lease = new LeaseController({ kube, nodeName: o.node.nodeName, nodeUid: () => node.uid, durationSeconds: o.leaseDurationSeconds, renewIntervalMs: o.leaseRenewMs, log });
   let status: StatusSync | undefined;
   const sources = apiSources(kube);
+  const tokens: TokenRefresher = new TokenRefresher({ tokens: sources.tokens, redis, keys, log, pod: (uid) => controller.pod(uid) });
   const controller = new PodController({
     kube, redis, keys, queues, sources, events, workers, log, metrics: o.metrics, configRetryMs: o.configRetryMs, deletionSlackMs: o.deletionSlackMs,
     statusPending: (uid) => status?.pending(uid) ?? false,
+    onJob: (pod) => tokens.track(pod),
     onGone: (uid) => {
+      tokens.forget(uid);
       sources.tokens.forget(uid);
       void status?.forget(uid).catch((err) => log.warn({ err, uid }, 'could not forget pod state'));
     },
@@ -83,7 +88,11 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
   const informer = new PodInformer({ kube, nodeName: o.node.nodeName, handler: controller, log });
   status = new StatusSync({
     redis, keys, kube, events, log, metrics: o.metrics, consumer: `provider-${o.node.nodeName}-${hostname()}`,
-    pod: (uid) => controller.pod(uid), pool: (uid) => controller.pool(uid), onApplied: (uid, e) => controller.applied(uid, e),
+    pod: (uid) => controller.pod(uid), pool: (uid) => controller.pool(uid),
+    onApplied: (uid, e) => {
+      controller.applied(uid, e);
+      tokens.observed(uid, e);
+    },
   });
   const stops: (() => Promise<void> | void)[] = [];
   const stop = async () => {
@@ -96,7 +105,7 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
     await lease.start();
     stops.push(() => lease.stop());
     await informer.start();
-    stops.push(() => informer.stop(), () => controller.close());
+    stops.push(() => informer.stop(), () => controller.close(), () => tokens.close());
     await controller.resync();
     await status.start();
     stops.push(() => status.stop());
@@ -114,7 +123,7 @@ export async function startProvider(o: ProviderOptions): Promise<Provider> {
     getPod: async (ns, name) => informer.get(ns, name) as V1Pod | undefined,
   };
   let stopped: Promise<void> | undefined;
-  return { keys, pods, controller, informer, redis, stop: () => (stopped ??= stop()) };
+  return { keys, pods, controller, informer, tokens, redis, stop: () => (stopped ??= stop()) };
 }
 
 // Many pods arrive at once: the pool is read at most once a second for fit reports.

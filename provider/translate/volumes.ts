@@ -47,6 +47,26 @@ async function resolveVolume(pod: KubeObject, v: KubeObject, sources: Sources): 
   throw new BurstletError('POD_UNSUPPORTED', `volume "${v.name}": unsupported volume source`);
 }
 
+/** A serviceAccountToken source of a projected volume: the file the token lands in. */
+export interface TokenProjection {
+  readonly volume: string;
+  readonly path: string;
+  readonly audience: string | undefined;
+  readonly expirationSeconds: number;
+}
+
+/** Every service-account token the pod's projected volumes hold (what gets refreshed). */
+export function tokenProjections(pod: KubeObject): TokenProjection[] {
+  const out: TokenProjection[] = [];
+  for (const v of pod.spec?.volumes ?? []) {
+    for (const s of v.projected?.sources ?? []) {
+      const t = s.serviceAccountToken;
+      if (t) out.push({ volume: v.name, path: t.path, audience: t.audience || undefined, expirationSeconds: t.expirationSeconds ?? DEFAULT_TOKEN_SECONDS });
+    }
+  }
+  return out;
+}
+
 async function projectedFiles(pod: KubeObject, s: KubeObject, sources: Sources): Promise<File[]> {
   const ns: string = pod.metadata.namespace;
   if (s.configMap) return objectFiles(sources, 'configmap', ns, s.configMap);
