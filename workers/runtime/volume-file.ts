@@ -3,8 +3,9 @@
  * the kubelet's atomic writer guarantees it: a reader in the container sees the old file or
  * the new one, never a partial one. The new content goes to a temp file next to the target
  * (same directory, so the same filesystem) with the target's mode and owner, is synced, and
- * renamed over it. Only a regular file the volume already has is replaced, and only inside
- * the volume's directory: no new files, no symlinks followed out of it.
+ * renamed over it. Only a regular file the volume already has is replaced, only inside the
+ * volume's directory (no new files, no symlinks followed out of it), and only in a volume
+ * containers cannot write (file volumes are mounted read-only; an emptyDir is refused).
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -39,6 +40,8 @@ export async function replaceVolumeFile(dir: string, path: string, content: Buff
   }
   // A symlinked directory on the way must not lead out of the volume.
   if (parent !== base && !parent.startsWith(base + sep)) throw refuse(`"${path}" is outside the volume`);
+  // Containers may write an emptyDir (mode 0777) and swap its paths under us: file volumes only.
+  if ((await lstat(base)).mode & 0o002) throw refuse('is writable by containers; only file volumes are updated');
   const target = join(parent, basename(rel));
   const st = await lstat(target).catch((err) => {
     if (isMissing(err)) return undefined;

@@ -2,7 +2,7 @@
 // file in the pod's volume is replaced atomically with its mode, only inside the volume, only
 // for a pod the host runs, never by an older token; a file not there yet is waited for.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -123,4 +123,11 @@ test('replaceVolumeFile: missing volume or file is reported, not created; a dire
   await assert.rejects(replaceVolumeFile(v, 'link', Buffer.from('x')), /not a regular file/);
   await assert.rejects(replaceVolumeFile(v, '../target', Buffer.from('x')), /relative path without/);
   assert.equal(readFileSync(join(dir, 'target'), 'utf8'), 'keep');
+  // An emptyDir (world-writable: a container could swap paths under the write) is refused.
+  const scratch = join(dir, 'scratch');
+  mkdirSync(scratch, { mode: 0o777 });
+  chmodSync(scratch, 0o777);
+  writeFileSync(join(scratch, 'token'), 'mine');
+  await assert.rejects(replaceVolumeFile(scratch, 'token', Buffer.from('x')), /writable by containers/);
+  assert.equal(readFileSync(join(scratch, 'token'), 'utf8'), 'mine');
 });
