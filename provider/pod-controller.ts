@@ -187,7 +187,8 @@ export class PodController {
   }
 
   // The pod's Redis state goes with it, as its logs go with a pod on a kubelet: the event
-  // counter and the log streams (stats and podWorker expire by themselves).
+  // counter, the log streams, the worker that ran it and its carried container statuses
+  // (those two have no TTL while a lost pod's job waits). Stats expire by themselves.
   async #dropPodKeys(uid: string): Promise<void> {
     const { redis, keys } = this.#o;
     const logKeys: string[] = [];
@@ -197,7 +198,7 @@ export class PodController {
       cursor = next;
       logKeys.push(...batch);
     } while (cursor !== '0');
-    await redis.del(keys.podSeq(uid), ...logKeys);
+    await redis.del(keys.podSeq(uid), keys.podWorker(uid), keys.podStatuses(uid), ...logKeys);
   }
 
   async #translateFailed(pod: KubeObject, err: unknown): Promise<void> {

@@ -131,6 +131,7 @@ test('deletion: a running pod gets stop with its grace period and is deleted as 
   await sim.publish(job, { phase: 'Running', podIP: '10.88.0.9', containerStatuses: [running()] });
   await waitFor('Running', async () => (await getPod('del-1')).status.phase === 'Running');
   await env.redis.xadd(env.keys.logs(job.uid, 'c'), '*', 'm', '{}');
+  await env.redis.set(env.keys.podStatuses(job.uid), '{}'); // as a worker's reporter leaves it
   await env.kube.request('DELETE', '/api/v1/namespaces/default/pods/del-1', { body: { gracePeriodSeconds: 600 } });
   const stop = await waitFor('stop message', async () => (await sim.control()).find((m) => m.kind === 'stop' && m.uid === job.uid));
   assert.deepEqual(stop, { kind: 'stop', uid: job.uid, gracePeriodSeconds: 600, reason: 'pod deleted' });
@@ -140,7 +141,7 @@ test('deletion: a running pod gets stop with its grace period and is deleted as 
   await waitFor('pod gone long before its 600 s grace period', () => podGone('del-1'));
   const q = queues();
   await waitFor('job removed once the pod is gone', async () => (await q.locate(job.uid, ['default'])).state === 'missing');
-  await waitFor('per-pod keys dropped', async () => (await env.redis.exists(env.keys.podSeq(job.uid), env.keys.logs(job.uid, 'c'))) === 0);
+  await waitFor('per-pod keys dropped', async () => (await env.redis.exists(env.keys.podSeq(job.uid), env.keys.logs(job.uid, 'c'), env.keys.podStatuses(job.uid), env.keys.podWorker(job.uid))) === 0);
   assert.equal(await env.redis.hexists(env.keys.appliedSeq, job.uid), 0);
   await q.close();
 });
