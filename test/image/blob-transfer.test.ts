@@ -49,6 +49,19 @@ test('a blob corrupted in transit is refused and nothing enters the store (real 
   assert.deepEqual(await svc.listImages(), []);
 });
 
+test('a byte corrupted in the gzip header (decompression fails first) is still reported as the transfer digest mismatch', async () => {
+  const svc = service();
+  proxy.corruptNext(`/blobs/${layer.digest}`, 1);
+  await assert.rejects(svc.pullImage(`${proxy.host}/busybox-docker:latest`), (err: unknown) => {
+    assert.ok(err instanceof BurstletError);
+    assert.equal(err.code, 'IMAGE_DIGEST_MISMATCH', err.message);
+    assert.ok(err.message.includes(layer.digest), err.message);
+    return true;
+  });
+  assert.ok(!(await svc.store.list()).includes(layer.digest));
+  assert.deepEqual(await svc.snapshotter.list(), []);
+});
+
 test('a download cut in the middle resumes from where it stopped (real registry)', async () => {
   const svc = service();
   const cut = Math.floor(layer.size / 3);

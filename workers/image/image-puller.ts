@@ -152,7 +152,13 @@ async function unpackStreaming(pool: UnpackPool, tap: ChunkTap | undefined, down
       return await pool.unpack(tap, diffId, options);
     } catch (err) {
       tap.cancel();
-      if (!(err instanceof TapAbandoned)) throw err;
+      if (!(err instanceof TapAbandoned)) {
+        // A byte corrupted in transit can break decompression before the transfer's digest
+        // check ends: the transfer's own verdict is the cause to report.
+        const transfer = await download.then(() => undefined, (e: unknown) => e);
+        if (transfer instanceof BurstletError && transfer.code === 'IMAGE_DIGEST_MISMATCH') throw transfer;
+        throw err;
+      }
       await fsp.rm(options.root, { recursive: true, force: true });
       await fsp.mkdir(options.root, { mode: 0o700 });
     }
