@@ -10,6 +10,7 @@
  * Layout under `root`: `meta/<id>.json` (bundle, logPath, startedAt, startError) written
  * here, `state/` the runtime's --root.
  */
+import { watch, type FSWatcher } from 'node:fs';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
@@ -30,6 +31,8 @@ interface Meta {
 /** Exit code reported when the process could not be started (as the OCI CLI executors do). */
 const START_ERROR_EXIT = 128;
 const POLL_MS = 20;
+/** With an inotify watch on the state directory, the safety-net poll. */
+const WATCHED_POLL_MS = 250;
 /** While waiting, the full `state` (a process spawn) runs only this often, or once exit.json appears. */
 const FULL_STATE_MS = 1000;
 
@@ -113,21 +116,42 @@ export class BurstletExecutor implements Executor {
     return state;
   }
 
-  // Waiting polls the monitor's exit record (a stat, no process) and asks the runtime for the
-  // full state only when it appears or every FULL_STATE_MS (a monitor that died without one):
-  // spawning `state` every 20 ms per container kept a busy worker's main thread in spawn().
+  // Waiting watches the container's state directory (inotify) for the monitor's exit record
+  // and checks for it on every change, or every POLL_MS without a watch; the full state (a
+  // monitor that died without writing one) only every FULL_STATE_MS. A 20 ms poll per
+  // container kept a busy worker's thread pool and main thread at work for nothing.
   async wait(id: string): Promise<ExecutorState> {
-    const exitFile = join(this.rt.root, id, 'exit.json');
+    const dir = join(this.rt.root, id);
+    const exitFile = join(dir, 'exit.json');
+    let wake: (() => void) | undefined;
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(dir, () => wake?.());
+      watcher.on('error', () => undefined); // the directory went away: the poll below notices
+    } catch {
+      watcher = undefined; // no directory yet or no inotify: poll
+    }
     let lastFull = 0;
-    for (;;) {
-      const exited = await access(exitFile).then(() => true, () => false);
-      if (exited || Date.now() - lastFull >= FULL_STATE_MS) {
-        lastFull = Date.now();
-        const st = await this.state(id);
-        if (!st) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
-        if (st.status === 'stopped') return st;
+    try {
+      for (;;) {
+        const exited = await access(exitFile).then(() => true, () => false);
+        if (exited || Date.now() - lastFull >= FULL_STATE_MS) {
+          lastFull = Date.now();
+          const st = await this.state(id);
+          if (!st) throw new BurstletError('NOT_FOUND', `container ${id} does not exist`);
+          if (st.status === 'stopped') return st;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, watcher ? WATCHED_POLL_MS : POLL_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
-      await new Promise((r) => setTimeout(r, POLL_MS));
+    } finally {
+      watcher?.close();
     }
   }
 
