@@ -23,11 +23,15 @@ export interface RegistryOptions {
   log: Logger;
 }
 
+/** The least time between two published entries (beats asked for meanwhile are merged). */
+const MIN_GAP_MS = 250;
+
 export class Registry {
   readonly #o: RegistryOptions;
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> = Promise.resolve();
   #queued = false;
+  #lastWrite = 0;
 
   constructor(options: RegistryOptions) {
     this.#o = options;
@@ -47,11 +51,14 @@ export class Registry {
   /** Publishes now (after a pod started or ended) instead of at the next tick. Never throws. */
   beat(): Promise<void> {
     // Beats asked for while one waits are the same beat: it reads `used` when it runs.
+    // At most one write per MIN_GAP_MS: a busy host starts and ends dozens of pods a second.
     if (this.#queued) return this.#beating;
     this.#queued = true;
     this.#beating = this.#beating
+      .then(() => new Promise((r) => setTimeout(r, Math.max(0, this.#lastWrite + MIN_GAP_MS - Date.now()))))
       .then(() => {
         this.#queued = false;
+        this.#lastWrite = Date.now();
         return this.#write();
       })
       .catch((err) => {
