@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { execOutput, type ExecOutput } from '../../../src/schema/streams.ts';
 import { publish } from '../../../src/streams.ts';
 import { startRedis, type RedisServer } from '../../support/redis.ts';
-import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor } from './support/fixtures.ts';
+import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor, forever } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
 let server: RedisServer;
@@ -19,7 +19,6 @@ after(async () => {
   await server.stop();
 });
 
-const forever = ['sh', '-c', 'while true; do sleep 0.05; done'];
 
 /** Reads an exec session's output records until `exit` or `error`. */
 async function readSession(keys: ReturnType<typeof redisKeys>, sessionId: string): Promise<ExecOutput[]> {

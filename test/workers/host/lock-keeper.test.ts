@@ -3,10 +3,9 @@ import { test } from 'node:test';
 import { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startRedis } from '../../support/redis.ts';
-import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor } from './support/fixtures.ts';
+import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor, forever } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
-const forever = ['sh', '-c', 'while true; do sleep 0.05; done'];
 
 test('real redis+bullmq: a host whose job lock was taken over stops its pod and leaves the job to the new holder', async (t) => {
   const server = await startRedis();

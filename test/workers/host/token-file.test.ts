@@ -4,27 +4,15 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { test } from 'node:test';
 import type { TokenRefresh } from '../../../src/schema/control.ts';
 import { publish } from '../../../src/streams.ts';
 import { replaceVolumeFile } from '../../../workers/runtime/volume-file.ts';
-import { startRedis, type RedisServer } from '../../support/redis.ts';
-import { enqueue, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor } from './support/fixtures.ts';
+import { enqueue, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor, forever, useRedisAndDir } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
-let server: RedisServer;
-let redis: Redis;
-before(async () => {
-  server = await startRedis();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.stop();
-});
+const env = useRedisAndDir('token-file');
 
-const forever = ['sh', '-c', 'while true; do sleep 0.05; done'];
 const token = (uid: string, value: string, expiresAt: number, path = 'token', volume = 'sa-token'): TokenRefresh => ({ kind: 'token', uid, volume, path, token: value, expiresAt });
 const read = (file: string) => {
   try {
@@ -37,8 +25,8 @@ const read = (file: string) => {
 test('real redis+bullmq: a token message replaces the file in the pod volume atomically, keeping its mode; older tokens and foreign pods are refused', async (t) => {
   const keys = redisKeys(uniquePrefix('token'));
   const runner = new ProcessRunner();
-  const { host, options, cleanup } = await startHost(server.url, keys.prefix, runner);
-  const queue = queueFor(server.url, keys);
+  const { host, options, cleanup } = await startHost(env.server.url, keys.prefix, runner);
+  const queue = queueFor(env.server.url, keys);
   t.after(async () => {
     await host.shutdown('handback');
     await queue.close();
@@ -58,7 +46,7 @@ test('real redis+bullmq: a token message replaces the file in the pod volume ato
   await enqueue(queue, pod('tk1', forever));
   await waitFor('tk1 running', () => runner.list().includes('tk1'));
   const control = keys.control(host.id);
-  await publish(redis, control, token('tk1', 'second', 2000));
+  await publish(env.redis, control, token('tk1', 'second', 2000));
   await waitFor('token replaced', () => read(join(volume, 'token')) === 'second');
   const afterWrite = statSync(join(volume, 'token'));
   assert.equal(afterWrite.mode & 0o7777, 0o640, 'same mode');
@@ -66,11 +54,11 @@ test('real redis+bullmq: a token message replaces the file in the pod volume ato
   assert.deepEqual(readdirSync(volume).sort(), ['escape', 'sub', 'token'], 'no temp file left');
 
   // Refused ones first, then a valid one: writes of a pod are done in order.
-  await publish(redis, control, token('tk1', 'older', 1000));
-  await publish(redis, control, token('tk1', 'climb', 3000, 'escape/token'));
-  await publish(redis, control, token('tk1', 'dots', 3000, '../../../outside/token'));
-  await publish(redis, control, token('tk1', 'absolute', 3000, join(outside, 'token')));
-  await publish(redis, control, token('tk1', 'nested-2', 3000, 'sub/token'));
+  await publish(env.redis, control, token('tk1', 'older', 1000));
+  await publish(env.redis, control, token('tk1', 'climb', 3000, 'escape/token'));
+  await publish(env.redis, control, token('tk1', 'dots', 3000, '../../../outside/token'));
+  await publish(env.redis, control, token('tk1', 'absolute', 3000, join(outside, 'token')));
+  await publish(env.redis, control, token('tk1', 'nested-2', 3000, 'sub/token'));
   await waitFor('nested token replaced', () => read(join(volume, 'sub', 'token')) === 'nested-2');
   assert.equal(statSync(join(volume, 'sub', 'token')).mode & 0o7777, 0o600);
   assert.equal(read(join(volume, 'token')), 'second', 'an older token does not replace a newer one');
@@ -81,18 +69,18 @@ test('real redis+bullmq: a token message replaces the file in the pod volume ato
   const stray = join(options.stateDir, 'runtime', 'pods', 'tk2', 'volumes', 'sa-token');
   mkdirSync(stray, { recursive: true });
   writeFileSync(join(stray, 'token'), 'stray');
-  await publish(redis, control, token('tk2', 'nope', 5000));
-  await publish(redis, control, token('tk1', 'third', 5000));
+  await publish(env.redis, control, token('tk2', 'nope', 5000));
+  await publish(env.redis, control, token('tk1', 'third', 5000));
   await waitFor('third token', () => read(join(volume, 'token')) === 'third');
   assert.equal(read(join(stray, 'token')), 'stray');
-  assert.deepEqual(await redis.xlen(keys.deadLetter), 0, 'token messages are understood, not dead-lettered');
+  assert.deepEqual(await env.redis.xlen(keys.deadLetter), 0, 'token messages are understood, not dead-lettered');
 });
 
 test('real redis+bullmq: a token for a running pod whose volume is not set up yet is written once the file appears', async (t) => {
   const keys = redisKeys(uniquePrefix('token-wait'));
   const runner = new ProcessRunner();
-  const { host, options, cleanup } = await startHost(server.url, keys.prefix, runner);
-  const queue = queueFor(server.url, keys);
+  const { host, options, cleanup } = await startHost(env.server.url, keys.prefix, runner);
+  const queue = queueFor(env.server.url, keys);
   t.after(async () => {
     await host.shutdown('handback');
     await queue.close();
@@ -100,7 +88,7 @@ test('real redis+bullmq: a token for a running pod whose volume is not set up ye
   });
   await enqueue(queue, pod('tw1', forever));
   await waitFor('tw1 running', () => runner.list().includes('tw1'));
-  await publish(redis, keys.control(host.id), token('tw1', 'fresh', 9000, 'token', 'kube-api-access'));
+  await publish(env.redis, keys.control(host.id), token('tw1', 'fresh', 9000, 'token', 'kube-api-access'));
   const volume = join(options.stateDir, 'runtime', 'pods', 'tw1', 'volumes', 'kube-api-access');
   mkdirSync(volume, { recursive: true });
   writeFileSync(join(volume, 'token'), 'from-the-job', { mode: 0o644 });

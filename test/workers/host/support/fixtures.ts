@@ -154,6 +154,9 @@ export function useRedisAndDir(name: string): FileEnv {
   return env;
 }
 
+/** A pod command that runs until stopped. */
+export const forever = ['sh', '-c', 'while true; do sleep 0.05; done'];
+
 /** A pod command that runs until `file` exists. */
 export const untilFile = (file: string) => ['sh', '-c', `while [ ! -e ${file} ]; do sleep 0.05; done`];
 
