@@ -106,14 +106,28 @@ bl_container_kill (const char *root, const char *id, int sig, bool all, struct b
   return 0;
 }
 
+/* True while `pid` runs (exists and is not a zombie).  */
+static bool
+alive (pid_t pid)
+{
+  char path[64], buf[512], *rp;
+  struct bl_error ignored;
+  snprintf (path, sizeof path, "/proc/%d/stat", pid);
+  if (pid <= 0 || bl_read_file (path, buf, sizeof buf, &ignored) < 0 || !(rp = strrchr (buf, ')')))
+    return false;
+  return rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
 /* Waits (up to 10 s) for the monitor to record the exit (it writes exit.json only after
-   reaping the init and draining its output).  */
+   reaping the init and draining its output): the init being gone is not enough, removing
+   the state dir then races the monitor's write.  */
 static void
 wait_stopped (const char *root, const char *id, struct bl_state *st)
 {
   for (int i = 0; i < 1000; i++)
     {
-      if (bl_state_load (root, id, st, NULL) < 0 || strcmp (st->status, "stopped") == 0)
+      if (bl_state_load (root, id, st, NULL) < 0 || st->has_exit
+          || (strcmp (st->status, "stopped") == 0 && !alive (st->monitor_pid)))
         break;
       nanosleep (&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
     }
@@ -126,13 +140,13 @@ bl_container_delete (const char *root, const char *id, bool force, struct bl_err
   const struct bl_cgroup_ops *cg;
   if (bl_state_load (root, id, &st, err) < 0)
     return (force && err->errnum == ENOENT) ? 0 : -1;
-  if (strcmp (st.status, "stopped") != 0)
+  if (strcmp (st.status, "stopped") != 0 || (!st.has_exit && alive (st.monitor_pid)))
     {
-      if (!force && strcmp (st.status, "creating") != 0)
+      if (!force && strcmp (st.status, "creating") != 0 && strcmp (st.status, "stopped") != 0)
         return bl_fail (err, 0, "cannot delete container `%s` in status %s (use --force)", id,
                         st.status);
-      if (st.pid > 0)
-        kill (st.pid, SIGKILL);
+      if (st.pid > 0 && strcmp (st.status, "stopped") != 0)
+        kill (st.pid, SIGKILL); /* a stopped init's pid may belong to another process now */
       wait_stopped (root, id, &st);
     }
   cg = strcmp (st.cgroup_driver, "v2") == 0 ? &bl_cgroup_v2 : &bl_cgroup_v1;
