@@ -56,4 +56,21 @@ describe('burstlet Executor adapter (root)', { skip: skipUnlessRoot() }, () => {
     assert.match(out, /got-term/);
     await ex.delete(id);
   });
+
+  test('a SIGTERM sent the moment an exec starts still reaches its process: nothing is left running', async () => {
+    const id = uniqueId('ex');
+    await ex.create(id, scratch.bundle(id, { args: ['sleep', '600'] }), { logPath: join(scratch.dir, `${id}.log`) });
+    await ex.start(id);
+    for (let i = 0; i < 20; i++) {
+      const p = await ex.exec(id, ['sleep', '601']);
+      p.kill('SIGTERM');
+      assert.equal(await p.exited, 143);
+    }
+    const ps = await ex.exec(id, ['sh', '-c', 'ps -o args | grep -c "^sleep 601" || true']);
+    let out = '';
+    ps.stdout.on('data', (d: Buffer) => (out += d));
+    await ps.exited;
+    assert.equal(out.trim(), '0', 'no exec\'d process outlived its runtime');
+    await ex.delete(id);
+  });
 });

@@ -61,6 +61,9 @@ join (pid_t pid, const char *name, int flag, struct bl_error *err)
    `report` (close-on-exec, so success closes it silently).  */
 static int child_tty (const struct bl_exec_io *io, int sock, struct bl_error *err);
 
+/* The signal mask before block_forwarded (restored in the child and once forwarding is on).  */
+static sigset_t saved_mask;
+
 static _Noreturn void
 exec_child (const struct bl_state *st, const struct bl_spec *spec, const struct bl_process *p,
             int report, const struct bl_exec_io *io, int tty_sock)
@@ -68,6 +71,7 @@ exec_child (const struct bl_state *st, const struct bl_spec *spec, const struct 
   struct bl_error err = { 0 };
   const struct bl_cgroup_ops *cg = strcmp (st->cgroup_driver, "v2") == 0 ? &bl_cgroup_v2
                                                                           : &bl_cgroup_v1;
+  sigprocmask (SIG_SETMASK, &saved_mask, NULL);
   char path[PATH_MAX];
   if (cg->enter (st->cgroup_path, getpid (), &err) < 0)
     goto fail;
@@ -96,15 +100,29 @@ forward_signal (int sig)
     kill (exec_child_pid, sig);
 }
 
-/* Forwards the usual stop signals to `child` from now on.  */
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+/* Holds the forwarded signals back from before the fork until forwarding is set up: one
+   arriving in between (a caller that stops an exec at once) would otherwise kill us and leave
+   the process running.  */
+static void
+block_forwarded (void)
+{
+  sigset_t set;
+  sigemptyset (&set);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaddset (&set, forwarded[i]);
+  sigprocmask (SIG_BLOCK, &set, &saved_mask);
+}
+
+/* Forwards the usual stop signals to `child` from now on (held ones included).  */
 static void
 forward_signals (pid_t child)
 {
-  static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
   struct sigaction sa = { .sa_handler = forward_signal };
   exec_child_pid = child;
-  for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
-    sigaction (sigs[i], &sa, NULL);
+  for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+    sigaction (forwarded[i], &sa, NULL);
+  sigprocmask (SIG_SETMASK, &saved_mask, NULL);
 }
 
 /* Applies the "COLS ROWS" lines in `line` (accumulated in `acc`) to the terminal.  */
@@ -232,12 +250,11 @@ recv_master (int sock)
   return fd;
 }
 
-/* Waits for the exec'd process (signals are forwarded meanwhile).  */
+/* Waits for the exec'd process (forward_signals is on: signals reach it meanwhile).  */
 static int
 wait_forwarding (pid_t child, int *wstatus)
 {
   pid_t r;
-  forward_signals (child);
   do
     r = waitpid (child, wstatus, 0);
   while (r < 0 && errno == EINTR);
@@ -268,15 +285,18 @@ bl_container_exec (const char *root, const char *id, const struct bl_process *p,
     return bl_spec_free (spec), bl_fail (err, errno, "socketpair");
   if (pipe2 (report, O_CLOEXEC) < 0)
     return bl_spec_free (spec), bl_fail (err, errno, "pipe");
+  block_forwarded ();
   child = fork ();
   if (child < 0)
-    return bl_spec_free (spec), bl_fail (err, errno, "fork");
+    return sigprocmask (SIG_SETMASK, &saved_mask, NULL), bl_spec_free (spec),
+           bl_fail (err, errno, "fork");
   if (child == 0)
     {
       if (sock[0] >= 0)
         close (sock[0]);
       exec_child (&st, spec, p, report[1], io, sock[1]);
     }
+  forward_signals (child);
   close (report[1]);
   if (sock[1] >= 0)
     {
@@ -291,7 +311,6 @@ bl_container_exec (const char *root, const char *id, const struct bl_process *p,
   close (report[0]);
   if (master >= 0)
     {
-      forward_signals (child);
       if (n <= 0)
         relay_tty (master, io->resize_fd);
       close (master);
