@@ -116,21 +116,23 @@ export function makeScratch(prefix = 'burstlet-native-'): Scratch {
 }
 
 /**
- * Stops and deletes every burstlet-runtime container whose state lives under `dir`
- * (<root>/<id>/state.json written by burstlet's monitor), so a failed test leaves no
- * monitors, containers or cgroups behind.
+ * Stops and deletes every burstlet-runtime container whose state lives under `dir`, at any
+ * depth up to 4 (<root>/<id>/state.json written by burstlet's monitor; an Executor keeps its
+ * runtime root one level down), so a failed test leaves no monitors, containers or cgroups
+ * behind — nor a process holding the test's pipes open.
  */
-function forceDeleteContainers(dir: string): void {
-  for (const root of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-    const rootPath = join(dir, root.name);
-    for (const id of readdirSync(rootPath)) {
-      const state = join(rootPath, id, 'state.json');
-      if (!existsSync(state) || !readFileSync(state, 'utf8').includes('"monitorPid"')) continue;
+function forceDeleteContainers(dir: string, depth = 4): void {
+  if (depth === 0) return;
+  for (const entry of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    const state = join(dir, entry.name, 'state.json');
+    if (existsSync(state) && readFileSync(state, 'utf8').includes('"monitorPid"')) {
       try {
-        execFileSync(burstletRuntime, ['--root', rootPath, 'delete', '--force', id], { stdio: 'ignore' });
+        execFileSync(burstletRuntime, ['--root', dir, 'delete', '--force', entry.name], { stdio: 'ignore' });
       } catch {
         // best effort: the test already failed or the container is gone
       }
+    } else if (!entry.name.startsWith('rootfs')) {
+      forceDeleteContainers(join(dir, entry.name), depth - 1);
     }
   }
 }
