@@ -4,21 +4,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Job } from 'bullmq';
 import { jobProgress } from '../../../src/schema/job-progress.ts';
-import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, untilFile, useRedisAndDir, waitFor } from './support/fixtures.ts';
+import { enqueue, events, hostWithQueue, pod, untilFile, useRedisAndDir, waitFor } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
 const env = useRedisAndDir('consumer');
 
 test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 CPU: the second waits)', async (t) => {
-  const keys = redisKeys(uniquePrefix('fits'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner, { allocatable: { cpuMillis: 1000 } });
-  const queue = queueFor(env.server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, queue } = await hostWithQueue(t, env.server.url, 'fits', runner, { allocatable: { cpuMillis: 1000 } });
   const release = join(env.dir, 'release-fits');
   await enqueue(queue, pod('a', untilFile(release), { cpuMillis: 600 }));
   await waitFor('pod a running', () => runner.list().includes('a'));
@@ -52,15 +45,8 @@ test('real redis+bullmq: a pod is claimed only when it fits (two 600m pods on 1 
 });
 
 test('real redis+bullmq: 10 pods of 1 CPU on 4 allocatable: 4 run, the others wait with a reason, then all run; never more than 4', async (t) => {
-  const keys = redisKeys(uniquePrefix('ten'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner, { allocatable: { cpuMillis: 4000 } });
-  const queue = queueFor(env.server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, queue } = await hostWithQueue(t, env.server.url, 'ten', runner, { allocatable: { cpuMillis: 4000 } });
   const release = join(env.dir, 'release-ten');
   const uids = Array.from({ length: 10 }, (_, i) => `ten-${i}`);
   for (const uid of uids) await enqueue(queue, pod(uid, untilFile(release), { cpuMillis: 1000 }));
@@ -80,15 +66,8 @@ test('real redis+bullmq: 10 pods of 1 CPU on 4 allocatable: 4 run, the others wa
 });
 
 test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once', async (t) => {
-  const keys = redisKeys(uniquePrefix('dedupe'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner);
-  const queue = queueFor(env.server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, queue } = await hostWithQueue(t, env.server.url, 'dedupe', runner);
   const p = pod('d1', ['true']);
   await enqueue(queue, p);
   await enqueue(queue, p);
@@ -102,15 +81,8 @@ test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once
 });
 
 test('real redis+bullmq: a malformed job is dead-lettered and failed unrecoverably; the host carries on', async (t) => {
-  const keys = redisKeys(uniquePrefix('malformed'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(env.server.url, keys.prefix, runner);
-  const queue = queueFor(env.server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, queue } = await hostWithQueue(t, env.server.url, 'malformed', runner);
   await enqueue(queue, { version: 1, uid: 'm1', containers: 'nope' }, 'm1');
   await enqueue(queue, pod('someone-else', ['true']), 'm2');
   await enqueue(queue, pod('ok', ['true']));

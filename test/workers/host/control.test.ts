@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { execOutput, type ExecOutput } from '../../../src/schema/streams.ts';
 import { publish } from '../../../src/streams.ts';
 import { startRedis, type RedisServer } from '../../support/redis.ts';
-import { enqueue, events, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor, forever } from './support/fixtures.ts';
+import { enqueue, events, forever, hostWithQueue, pod, redisKeys, waitFor } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
 let server: RedisServer;
@@ -30,15 +30,8 @@ async function readSession(keys: ReturnType<typeof redisKeys>, sessionId: string
 const text = (records: ExecOutput[], kind: string) => Buffer.concat(records.filter((r) => r.kind === kind).map((r) => Buffer.from(r.dataBase64 ?? '', 'base64'))).toString();
 
 test('real redis+bullmq: stop via the control stream ends the pod and completes its job; a repeated stop is harmless', async (t) => {
-  const keys = redisKeys(uniquePrefix('stop'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(server.url, keys.prefix, runner);
-  const queue = queueFor(server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, queue } = await hostWithQueue(t, server.url, 'stop', runner);
   await enqueue(queue, pod('s1', forever));
   await waitFor('s1 running', () => runner.list().includes('s1'));
   const control = keys.control((await redis.get(keys.podWorker('s1')))!);
@@ -54,15 +47,8 @@ test('real redis+bullmq: stop via the control stream ends the pod and completes 
 });
 
 test('real redis+bullmq: malformed control messages go to dead-letter; exec pumps stdin in and stdout/stderr/exit out', async (t) => {
-  const keys = redisKeys(uniquePrefix('exec'));
   const runner = new ProcessRunner();
-  const { host, cleanup } = await startHost(server.url, keys.prefix, runner);
-  const queue = queueFor(server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, queue } = await hostWithQueue(t, server.url, 'exec', runner);
   const control = keys.control(host.id);
   const bad = await redis.xadd(control, '*', 'm', JSON.stringify({ kind: 'explode', uid: 'x' }));
   const notJson = await redis.xadd(control, '*', 'm', '{nope');

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import type { TokenRefresh } from '../../../src/schema/control.ts';
 import { publish } from '../../../src/streams.ts';
 import { replaceVolumeFile } from '../../../workers/runtime/volume-file.ts';
-import { enqueue, pod, queueFor, redisKeys, startHost, uniquePrefix, waitFor, forever, useRedisAndDir } from './support/fixtures.ts';
+import { enqueue, forever, hostWithQueue, pod, useRedisAndDir, waitFor } from './support/fixtures.ts';
 import { ProcessRunner } from './support/process-runner.ts';
 
 const env = useRedisAndDir('token-file');
@@ -23,15 +23,8 @@ const read = (file: string) => {
 };
 
 test('real redis+bullmq: a token message replaces the file in the pod volume atomically, keeping its mode; older tokens and foreign pods are refused', async (t) => {
-  const keys = redisKeys(uniquePrefix('token'));
   const runner = new ProcessRunner();
-  const { host, options, cleanup } = await startHost(env.server.url, keys.prefix, runner);
-  const queue = queueFor(env.server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, options, queue } = await hostWithQueue(t, env.server.url, 'token', runner);
   // What the runtime lays out for a projected volume (ProcessRunner makes no volumes).
   const volume = join(options.stateDir, 'runtime', 'pods', 'tk1', 'volumes', 'sa-token');
   mkdirSync(join(volume, 'sub'), { recursive: true });
@@ -77,15 +70,8 @@ test('real redis+bullmq: a token message replaces the file in the pod volume ato
 });
 
 test('real redis+bullmq: a token for a running pod whose volume is not set up yet is written once the file appears', async (t) => {
-  const keys = redisKeys(uniquePrefix('token-wait'));
   const runner = new ProcessRunner();
-  const { host, options, cleanup } = await startHost(env.server.url, keys.prefix, runner);
-  const queue = queueFor(env.server.url, keys);
-  t.after(async () => {
-    await host.shutdown('handback');
-    await queue.close();
-    cleanup();
-  });
+  const { keys, host, options, queue } = await hostWithQueue(t, env.server.url, 'token-wait', runner);
   await enqueue(queue, pod('tw1', forever));
   await waitFor('tw1 running', () => runner.list().includes('tw1'));
   await publish(env.redis, keys.control(host.id), token('tw1', 'fresh', 9000, 'token', 'kube-api-access'));

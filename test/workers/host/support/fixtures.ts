@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisKeys, type Keys } from '../../../../src/keys.ts';
@@ -50,6 +50,22 @@ export async function startHost(url: string, prefix: string, runner: PodRunner, 
   const options = hostOptions({ redisUrl: url, keyPrefix: prefix, workerId: `w-${++counter}`, stateDir, ...FAST, ...extra });
   const host = await WorkerHost.start(options, runner, silentLogger());
   return { host, options, cleanup: () => rmSync(stateDir, { recursive: true, force: true }) };
+}
+
+/**
+ * A test's own keys, a fast host on them and a queue handle; the host hands its pods back,
+ * the queue closes and the state dir goes when the test ends.
+ */
+export async function hostWithQueue(t: TestContext, url: string, name: string, runner: PodRunner, extra: Partial<HostOptions> = {}) {
+  const keys = redisKeys(uniquePrefix(name));
+  const { host, options, cleanup } = await startHost(url, keys.prefix, runner, extra);
+  const queue = queueFor(url, keys);
+  t.after(async () => {
+    await host.shutdown('handback');
+    await queue.close();
+    cleanup();
+  });
+  return { keys, host, options, queue };
 }
 
 export function queueFor(url: string, keys: Keys, pool = 'default'): Queue {
