@@ -21,24 +21,25 @@ export interface StateRecord {
 
 const ID = /^[A-Za-z0-9_.-]{1,200}$/;
 
-/** Start time (clock ticks since boot, field 22 of /proc/<pid>/stat) of `pid`, or 0 if gone. */
-export async function procStartTime(pid: number): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 0;
-  }
+/** State letter and start time (clock ticks since boot) of `pid` from /proc/<pid>/stat; undefined if gone. */
+async function procStat(pid: number): Promise<{ state: string; startTime: number } | undefined> {
+  if (pid <= 0) return undefined;
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  if (!text) return undefined;
   // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[19]) || 0; // rest[0] is field 3 (state), so field 22 is rest[19]
+  return { state: rest[0], startTime: Number(rest[19]) || 0 }; // rest[0] is field 3, so field 22 is rest[19]
+}
+
+/** Start time of `pid` (field 22 of /proc/<pid>/stat), or 0 if gone. */
+export async function procStartTime(pid: number): Promise<number> {
+  return (await procStat(pid))?.startTime ?? 0;
 }
 
 /** True while `pid` runs (not gone, not a zombie). */
 async function isLive(pid: number): Promise<boolean> {
-  if (pid <= 0) return false;
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return text !== '' && text.slice(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3) !== 'Z';
+  const st = await procStat(pid);
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
