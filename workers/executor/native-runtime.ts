@@ -59,9 +59,10 @@ export interface NativeRuntimeOptions {
   /** Path of the runtime binary; defaults to native/build/burstlet-runtime, runc, crun. */
   binary?: string;
   /**
-   * burstlet only: run commands through one long-lived `burstlet-runtime serve` and read
-   * `state` from the state directory instead of spawning the binary each time (default
-   * true; see runtime-server.ts). False spawns the binary for every call.
+   * burstlet only (default true): no process per call — `state` is read from the state
+   * directory (state-reader.ts), start/kill/delete run in-process on the thread pool
+   * (libburstlet), create/run/exec go through one long-lived `burstlet-runtime serve`
+   * (runtime-server.ts). False spawns the binary for every call.
    */
   served?: boolean;
 }
