@@ -52,10 +52,39 @@ export async function isMounted(target: string): Promise<boolean> {
   return info.split('\n').some((l) => l.split(' ')[4] === target);
 }
 
-/** Unmounts everything stacked at `target`; a missing mount is fine (idempotent). */
+const EINVAL = 22;
+const ENOENT = 2;
+/** umount2's answer when nothing (more) is mounted at the target, or there is no target. */
+const notMounted = (err: unknown) => [EINVAL, ENOENT].includes((err as BurstletError).details?.errno as number);
+
+/**
+ * Unmounts everything stacked at `target`; a missing mount is fine (idempotent). Unmounts
+ * until the kernel says nothing is mounted there (EINVAL), instead of reading the whole
+ * mount table around each call; a busy mount is detached.
+ */
 export async function unmount(target: string): Promise<void> {
   const lib = loadNativeLib();
-  for (let i = 0; i < 16 && (await isMounted(target)); i++) {
-    await lib.unmountAsync(target).catch(() => lib.unmountAsync(target, { detach: true }));
+  for (let i = 0; i < 16; i++) {
+    try {
+      await lib.unmountAsync(target);
+    } catch (err) {
+      if (notMounted(err)) return;
+      try {
+        await lib.unmountAsync(target, { detach: true });
+      } catch (again) {
+        if (notMounted(again)) return;
+        throw again;
+      }
+    }
   }
+  if (await isMounted(target)) throw new BurstletError('RUNTIME_FAILED', `${target}: still mounted after 16 unmounts`);
+}
+
+/**
+ * Removes a pod's or container's directory tree in one call off the main thread, without
+ * ever crossing into a mount (a rootfs or volume still mounted inside fails the call with
+ * EBUSY instead of being emptied through the mount). A missing path is fine.
+ */
+export function removeTree(path: string): Promise<void> {
+  return loadNativeLib().removeTreeAsync(path);
 }

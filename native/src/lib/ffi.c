@@ -2,6 +2,7 @@
 #include "ffi.h"
 #include "error.h"
 #include "container.h"
+#include "fsutil.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -125,4 +126,26 @@ bl_ffi_delete (const char *root, const char *id, int force, char *msg, size_t ms
   struct bl_error err = { 0 };
   return bl_container_delete (root, id, force != 0, &err) < 0 ? report_err (&err, msg, msg_len)
                                                               : 0;
+}
+
+int
+bl_ffi_remove_tree (const char *path, char *msg, size_t msg_len)
+{
+  struct bl_error err = { 0 };
+  return bl_remove_tree_onefs (path, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
+}
+
+int
+bl_ffi_write_atomic (const char *dir, const char *name, const char *value, char *msg,
+                     size_t msg_len)
+{
+  struct bl_error err = { 0 };
+  return bl_write_atomic (dir, name, value, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
+}
+
+int
+bl_ffi_write_tree (const unsigned char *buf, size_t len, char *msg, size_t msg_len)
+{
+  struct bl_error err = { 0 };
+  return bl_write_tree (buf, len, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
 }

@@ -35,6 +35,17 @@ int bl_ffi_kill (const char *root, const char *id, const char *sig, int all, cha
                  size_t msg_len);
 int bl_ffi_delete (const char *root, const char *id, int force, char *msg, size_t msg_len);
 
+/* rm -rf that stays on one file system (bl_remove_tree_onefs): a mount point inside fails
+   with -EBUSY.  */
+int bl_ffi_remove_tree (const char *path, char *msg, size_t msg_len);
+
+/* bl_write_tree: directories and small files from one encoded buffer (see fsutil.h).  */
+int bl_ffi_write_tree (const unsigned char *buf, size_t len, char *msg, size_t msg_len);
+
+/* Writes dir/name atomically (temp file + rename).  */
+int bl_ffi_write_atomic (const char *dir, const char *name, const char *value, char *msg,
+                         size_t msg_len);
+
 /* pidfd_open(2).  Returns the fd (owned by the caller) or -errno.  */
 int bl_pidfd_open (int pid, char *msg, size_t msg_len);
 

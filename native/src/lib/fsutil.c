@@ -1,12 +1,20 @@
-/* File helpers: whole-file read/write, mkdir -p, atomic replace.  */
+/* File helpers: whole-file read/write, mkdir -p, atomic replace, one-file-system rm -rf.  */
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
 
 int
 bl_write_file (const char *path, const char *value, int create, struct bl_error *err)
@@ -46,6 +54,26 @@ bl_read_file (const char *path, char *buf, size_t len, struct bl_error *err)
   return (ssize_t) got;
 }
 
+/* mkdir -p on a writable copy: the whole path first (usually only the last part is new), the
+   parents only when it is ENOENT.  */
+static int
+mkdir_p_in (char *buf, mode_t mode, struct bl_error *err)
+{
+  char *slash;
+  if (mkdir (buf, mode) == 0 || errno == EEXIST)
+    return 0;
+  if (errno != ENOENT || (slash = strrchr (buf, '/')) == NULL || slash == buf)
+    return bl_fail (err, errno, "mkdir `%s`", buf);
+  *slash = '\0';
+  int r = mkdir_p_in (buf, mode, err);
+  *slash = '/';
+  if (r < 0)
+    return -1;
+  if (mkdir (buf, mode) < 0 && errno != EEXIST)
+    return bl_fail (err, errno, "mkdir `%s`", buf);
+  return 0;
+}
+
 int
 bl_mkdir_p (const char *path, mode_t mode, struct bl_error *err)
 {
@@ -54,18 +82,9 @@ bl_mkdir_p (const char *path, mode_t mode, struct bl_error *err)
   if (len >= sizeof buf)
     return bl_fail (err, ENAMETOOLONG, "mkdir `%s`", path);
   memcpy (buf, path, len + 1);
-  for (char *p = buf + 1; *p; p++)
-    {
-      if (*p != '/')
-        continue;
-      *p = '\0';
-      if (mkdir (buf, mode) < 0 && errno != EEXIST)
-        return bl_fail (err, errno, "mkdir `%s`", buf);
-      *p = '/';
-    }
-  if (mkdir (buf, mode) < 0 && errno != EEXIST)
-    return bl_fail (err, errno, "mkdir `%s`", buf);
-  return 0;
+  while (len > 1 && buf[len - 1] == '/')
+    buf[--len] = '\0';
+  return mkdir_p_in (buf, mode, err);
 }
 
 int
@@ -93,6 +112,140 @@ bl_write_all (int fd, const void *buf, size_t n)
       if (w < 0)
         return -1;
       p += w, n -= (size_t) w;
+    }
+  return 0;
+}
+
+/* True when the open directory `fd` is the root of a mount, or on another device than `dev`
+   (kernels without STATX_ATTR_MOUNT_ROOT only get the device check, which misses a bind mount
+   from the same file system).  */
+static int
+is_mount_root (int fd, dev_t dev)
+{
+  struct statx stx;
+  if (statx (fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0)
+    return 0;
+  if (makedev (stx.stx_dev_major, stx.stx_dev_minor) != dev)
+    return 1;
+  return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static int
+remove_onefs_at (int dfd, const char *name, dev_t dev, const char *top, struct bl_error *err)
+{
+  int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d;
+  struct dirent *e;
+  if (fd < 0)
+    {
+      if (errno == ENOENT)
+        return 0;
+      if (errno != ENOTDIR && errno != ELOOP)
+        return bl_fail (err, errno, "open `%s` under `%s`", name, top);
+      if (unlinkat (dfd, name, 0) < 0 && errno != ENOENT)
+        return bl_fail (err, errno, "unlink `%s` under `%s`", name, top);
+      return 0;
+    }
+  if (is_mount_root (fd, dev))
+    {
+      close (fd);
+      return bl_fail (err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, top);
+    }
+  d = fdopendir (fd);
+  if (d == NULL)
+    return close (fd), bl_fail (err, errno, "opendir `%s` under `%s`", name, top);
+  while ((e = readdir (d)))
+    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")
+        && remove_onefs_at (dirfd (d), e->d_name, dev, top, err) < 0)
+      return closedir (d), -1;
+  closedir (d);
+  if (unlinkat (dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return bl_fail (err, errno, "rmdir `%s` under `%s`", name, top);
+  return 0;
+}
+
+int
+bl_remove_tree_onefs (const char *path, struct bl_error *err)
+{
+  struct stat st;
+  char parent[PATH_MAX];
+  const char *slash = strrchr (path, '/');
+  if (lstat (path, &st) < 0)
+    return errno == ENOENT ? 0 : bl_fail (err, errno, "stat `%s`", path);
+  if (!S_ISDIR (st.st_mode))
+    return unlink (path) < 0 && errno != ENOENT ? bl_fail (err, errno, "unlink `%s`", path) : 0;
+  /* The tree's own device is its parent's: `path` itself must not be a mount point either.  */
+  if (slash == NULL)
+    snprintf (parent, sizeof parent, ".");
+  else if (slash == path)
+    snprintf (parent, sizeof parent, "/");
+  else
+    snprintf (parent, sizeof parent, "%.*s", (int) (slash - path), path);
+  if (stat (parent, &st) < 0)
+    return bl_fail (err, errno, "stat `%s`", parent);
+  return remove_onefs_at (AT_FDCWD, path, st.st_dev, path, err);
+}
+
+/* Reads a little-endian u32 at `*at`, advancing it; -1 when fewer than 4 bytes remain.  */
+static int
+take_u32 (const unsigned char *buf, size_t len, size_t *at, uint32_t *out)
+{
+  if (len - *at < 4)
+    return -1;
+  *out = (uint32_t) buf[*at] | (uint32_t) buf[*at + 1] << 8 | (uint32_t) buf[*at + 2] << 16
+         | (uint32_t) buf[*at + 3] << 24;
+  *at += 4;
+  return 0;
+}
+
+static int
+write_new_file (const char *path, const unsigned char *data, size_t n, mode_t mode, int excl,
+                struct bl_error *err)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC), mode);
+  if (fd < 0)
+    return bl_fail (err, errno, "create `%s`", path);
+  if (bl_write_all (fd, data, n) < 0)
+    {
+      int e = errno;
+      close (fd);
+      return bl_fail (err, e, "write `%s`", path);
+    }
+  if (close (fd) < 0)
+    return bl_fail (err, errno, "close `%s`", path);
+  return 0;
+}
+
+int
+bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err)
+{
+  size_t at = 0;
+  while (at < len)
+    {
+      char path[PATH_MAX];
+      uint32_t mode, plen, dlen;
+      unsigned char kind = buf[at++];
+      if (take_u32 (buf, len, &at, &mode) < 0 || take_u32 (buf, len, &at, &plen) < 0
+          || plen == 0 || plen >= sizeof path || len - at < plen)
+        return bl_fail (err, EINVAL, "file batch: malformed record at byte %zu", at);
+      memcpy (path, buf + at, plen);
+      path[plen] = '\0';
+      at += plen;
+      if (strlen (path) != plen || take_u32 (buf, len, &at, &dlen) < 0 || len - at < dlen)
+        return bl_fail (err, EINVAL, "file batch: malformed record for `%s`", path);
+      if (kind == 'd')
+        {
+          if (bl_mkdir_p (path, (mode_t) mode, err) < 0)
+            return -1;
+        }
+      else if (kind == 'f' || kind == 'x')
+        {
+          if (write_new_file (path, buf + at, dlen, (mode_t) mode, kind == 'x', err) < 0)
+            return -1;
+        }
+      else
+        return bl_fail (err, EINVAL, "file batch: unknown kind %u for `%s`", kind, path);
+      at += dlen;
     }
   return 0;
 }

@@ -19,6 +19,19 @@ int bl_mkdir_p (const char *path, mode_t mode, struct bl_error *err);
 /* Writes `value` atomically to dir/name (temp file + rename).  */
 int bl_write_atomic (const char *dir, const char *name, const char *value, struct bl_error *err);
 
+/* rm -rf of `path` (a missing path is fine) that never leaves the file system it starts on:
+   symlinks are removed, not followed, and a mount point inside (another file system or a bind
+   mount) stops it with EBUSY, leaving that mount and its parents in place.  */
+int bl_remove_tree_onefs (const char *path, struct bl_error *err);
+
+/* Creates directories and small files described by `buf` (`len` bytes), in order, stopping at
+   the first failure.  Each record is little-endian: u8 kind, u32 mode, u32 path length, path,
+   u32 data length, data.  Kinds: 'd' mkdir -p (an existing directory is fine; `mode` for the
+   ones created), 'f' write a file (created with `mode` or truncated), 'x' write a file that
+   must not exist yet (EEXIST).  Paths hold no NUL.  Returns 0, or -1 with the path in `err`;
+   a malformed buffer is EINVAL.  */
+int bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err);
+
 /* Writes all `n` bytes of `buf` to `fd` (retrying short writes and EINTR).  Returns 0, or -1
    with errno set when the fd fails (EPIPE: the reader is gone).  */
 int bl_write_all (int fd, const void *buf, size_t n);
