@@ -8,15 +8,18 @@
  * `startError` (burstlet-runtime refuses it at create, as runc does) instead of an error.
  *
  * Layout under `root`: `meta/<id>.json` (bundle, logPath, startedAt, startError) written
- * here, `state/` the runtime's --root.
+ * here, `state/` the runtime's --root. Meta and state files are small and local: read and
+ * written synchronously (src/small-files.ts).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
+import { readSmall } from '../../src/small-files.ts';
 import type { CreateOptions, ExecOptions, ExecProcess, Executor, ExecutorState } from './executor.ts';
+import { FileBatch } from './file-batch.ts';
+import { loadNativeLib } from './native-lib.ts';
 import { NativeRuntime } from './native-runtime.ts';
 
 interface Meta {
@@ -30,6 +33,7 @@ interface Meta {
 
 /** Exit code reported when the process could not be started (as the OCI CLI executors do). */
 const START_ERROR_EXIT = 128;
+const EEXIST = 17;
 const POLL_MS = 20;
 /** With an inotify watch on the state directory, the safety-net poll. */
 const WATCHED_POLL_MS = 250;
@@ -55,13 +59,12 @@ export class BurstletExecutor implements Executor {
   }
 
   async create(id: string, bundle: string, options: CreateOptions): Promise<void> {
-    await mkdir(this.metaDir, { recursive: true });
     const meta: Meta = { id, bundle, logPath: options.logPath };
     try {
-      await writeFile(this.metaPath(id), JSON.stringify(meta), { flag: 'wx' });
+      await new FileBatch().dir(this.metaDir).file(this.metaPath(id), JSON.stringify(meta), { exclusive: true }).commit();
       this.metas.set(id, meta);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+      if ((err as BurstletError).details?.errno === EEXIST) {
         throw new BurstletError('CONFLICT', `container ${id} already exists`, { cause: err });
       }
       throw err;
@@ -134,7 +137,7 @@ export class BurstletExecutor implements Executor {
     let lastFull = 0;
     try {
       for (;;) {
-        const exited = await access(exitFile).then(() => true, () => false);
+        const exited = existsSync(exitFile);
         if (exited || Date.now() - lastFull >= FULL_STATE_MS) {
           lastFull = Date.now();
           const st = await this.state(id);
@@ -169,7 +172,7 @@ export class BurstletExecutor implements Executor {
     const meta = await this.meta(id);
     if (!meta) return;
     if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true });
-    await rm(this.metaPath(id), { force: true });
+    await loadNativeLib().removeTreeAsync(this.metaPath(id)); // an unlink: off the main thread
     this.metas.delete(id);
   }
 
@@ -194,7 +197,7 @@ export class BurstletExecutor implements Executor {
 
   async list(): Promise<string[]> {
     try {
-      return (await readdir(this.metaDir)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+      return readdirSync(this.metaDir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
     } catch {
       return [];
     }
@@ -208,20 +211,16 @@ export class BurstletExecutor implements Executor {
   private async meta(id: string): Promise<Meta | undefined> {
     const known = this.metas.get(id);
     if (known) return known;
-    try {
-      const meta = JSON.parse(await readFile(this.metaPath(id), 'utf8')) as Meta;
-      this.metas.set(id, meta);
-      return meta;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    const text = readSmall(this.metaPath(id));
+    if (text === undefined) return undefined;
+    const meta = JSON.parse(text) as Meta;
+    this.metas.set(id, meta);
+    return meta;
   }
 
   private async saveMeta(meta: Meta): Promise<void> {
-    const tmp = `${this.metaPath(meta.id)}.tmp`;
-    await writeFile(tmp, JSON.stringify(meta));
-    await rename(tmp, this.metaPath(meta.id));
+    // temp + rename on a pool thread: replacing a file frees an inode, which waits on ext4
+    await loadNativeLib().writeAtomicAsync(this.metaDir, `${meta.id}.json`, JSON.stringify(meta));
     this.metas.set(meta.id, meta);
   }
 }

@@ -4,9 +4,11 @@
 // pid is no longer the same process (start time from /proc), created while exec.fifo is
 // there, else running. Reading three small files costs microseconds; spawning `state`
 // costs a fork of the worker. The CLI's `state` stays the reference (test/native compares).
-import { readFile, stat, access } from 'node:fs/promises';
+// The reads are synchronous: small local files (see src/small-files.ts).
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
+import { readSmall } from '../../src/small-files.ts';
 
 /** Same shape as NativeRuntime's ContainerState (kept here to avoid an import cycle). */
 export interface StateRecord {
@@ -24,7 +26,12 @@ const ID = /^[A-Za-z0-9_.-]{1,200}$/;
 /** State letter and start time (clock ticks since boot) of `pid` from /proc/<pid>/stat; undefined if gone. */
 async function procStat(pid: number): Promise<{ state: string; startTime: number } | undefined> {
   if (pid <= 0) return undefined;
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  let text = '';
+  try {
+    text = readSmall(`/proc/${pid}/stat`) ?? '';
+  } catch {
+    // ESRCH and the like: gone
+  }
   if (!text) return undefined;
   // comm (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
@@ -43,13 +50,8 @@ async function isLive(pid: number): Promise<boolean> {
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = readSmall(path);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (err) {
@@ -64,7 +66,7 @@ export async function readContainerState(root: string, id: string): Promise<Stat
   }
   const dir = join(root, id);
   try {
-    await stat(dir);
+    statSync(dir);
   } catch (err) {
     throw new BurstletError('NOT_FOUND', `burstlet-runtime: container \`${id}\` does not exist`, { cause: err });
   }
@@ -87,7 +89,7 @@ export async function readContainerState(root: string, id: string): Promise<Stat
   const pid = num(doc, 'pid');
   if (!state.exit && pid > 0 && (await procStartTime(pid)) === num(doc, 'pidStart')) {
     state.pid = pid;
-    state.status = await access(join(dir, 'exec.fifo')).then(() => 'created' as const, () => 'running' as const);
+    state.status = existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
   } else if (!state.exit) {
     // The init is gone: its monitor either still has the record to write, or wrote it and
     // left between our first read and now.

@@ -28,7 +28,7 @@ export class CopySnapshotter extends SnapshotStore {
     const rootfs = join(this.active(id), 'rootfs');
     const exists = await fsp.access(rootfs).then(() => true, () => false);
     if (!exists) {
-      await this.recordActive(id, chainId);
+      await this.recordActive(id, chainId).commit();
       const tmp = `${rootfs}.tmp`;
       await copyTree(this.fsOf(chainId), tmp);
       await fsp.rename(tmp, rootfs);

@@ -2,6 +2,7 @@
 // which names point at it. One JSON file per image, written atomically; the references
 // held here are what blob and snapshot GC keep.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageConfig } from './image-config.ts';
@@ -38,16 +39,23 @@ export class ImageStore {
     return join(this.dir, `${id.replace(/^sha256:/, '')}.json`);
   }
 
+  // Records are small local files, read on every pod start (image status, rootfs): read
+  // synchronously (src/small-files.ts).
   async get(id: string): Promise<ImageRecord | undefined> {
     try {
-      return JSON.parse(await fsp.readFile(this.#path(id), 'utf8')) as ImageRecord;
+      return JSON.parse(readFileSync(this.#path(id), 'utf8')) as ImageRecord;
     } catch {
       return undefined;
     }
   }
 
   async list(): Promise<ImageRecord[]> {
-    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      // no images yet
+    }
     const out: ImageRecord[] = [];
     for (const n of names.filter((x) => /^[a-f0-9]{64}\.json$/.test(x))) {
       const rec = await this.get(`sha256:${n.slice(0, -5)}`);

@@ -1,6 +1,5 @@
 // Overlay snapshotter: each layer is its own directory; a container's rootfs is overlayfs
 // with the layers as lowerdirs and a per-container upper and work dir.
-import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotStore, type ApplyTarget, type Mount } from './snapshotter.ts';
 
@@ -15,9 +14,7 @@ export class OverlaySnapshotter extends SnapshotStore {
   async prepare(id: string, chainId: string): Promise<Mount[]> {
     const lowers = await this.lineage(chainId);
     const base = this.active(id);
-    await this.recordActive(id, chainId);
-    await fsp.mkdir(join(base, 'upper'), { recursive: true, mode: 0o755 });
-    await fsp.mkdir(join(base, 'work'), { recursive: true, mode: 0o700 });
+    await this.recordActive(id, chainId).dir(join(base, 'upper'), 0o755).dir(join(base, 'work'), 0o700).commit();
     // Kernels before 5.x refuse a lone lowerdir without upper; with an upper one lower is fine.
     return [{
       type: 'overlay',

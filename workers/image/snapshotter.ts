@@ -4,6 +4,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
+import { readSmall } from '../../src/small-files.ts';
+import { FileBatch } from '../executor/file-batch.ts';
+import { loadNativeLib } from '../executor/native-lib.ts';
 
 /** A mount as plain data: what `mount -t <type> -o <options> <source> <target>` would do. */
 export interface Mount {
@@ -97,9 +100,18 @@ export abstract class SnapshotStore implements Snapshotter {
     const out: string[] = [];
     for (let at = chainId; at; ) {
       out.push(this.fsOf(at));
-      at = (await fsp.readFile(join(this.dir(at), 'parent'), 'utf8').catch(() => '')) || undefined;
+      at = this.#parentOf(at);
     }
     return out;
+  }
+
+  /** The snapshot's parent chain ID (a small local file: read synchronously, see src/small-files.ts). */
+  #parentOf(chainId: string): string | undefined {
+    try {
+      return readSmall(join(this.dir(chainId), 'parent')) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Prepares the fresh dir `fs` for applying a layer over `parent`. */
@@ -133,9 +145,9 @@ export abstract class SnapshotStore implements Snapshotter {
   }
 
   /** Remembers which snapshot container `id` sits on, so gc() keeps it and its parents. */
-  protected async recordActive(id: string, chainId: string): Promise<void> {
-    await fsp.mkdir(this.active(id), { recursive: true, mode: 0o700 });
-    await fsp.writeFile(join(this.active(id), 'snapshot'), chainId);
+  /** Adds the record (and the container's dir) to `batch`; the caller commits it. */
+  protected recordActive(id: string, chainId: string, batch = new FileBatch()): FileBatch {
+    return batch.dir(this.active(id), 0o700).file(join(this.active(id), 'snapshot'), chainId);
   }
 
   /** Chain IDs (with all their parents) that prepared containers still use. */
@@ -148,8 +160,9 @@ export abstract class SnapshotStore implements Snapshotter {
     return out;
   }
 
+  /** Drops the container's writable layer: one pool-thread call that never crosses a mount. */
   async release(id: string): Promise<void> {
-    await fsp.rm(this.active(id), { recursive: true, force: true });
+    await loadNativeLib().removeTreeAsync(this.active(id));
   }
 
   async list(): Promise<string[]> {

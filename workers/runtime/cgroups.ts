@@ -3,7 +3,8 @@
  * containers share a parent (as under the kubelet's pod cgroups). Runtimes remove only the
  * leaf they created; this removes the pod level in every mounted hierarchy (v1, v2, hybrid).
  */
-import { readFile, readdir, rmdir } from 'node:fs/promises';
+import { readdirSync, rmdirSync, type Dirent } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const CGROUP_ROOT_NAME = 'burstlet';
@@ -21,21 +22,32 @@ export function cgroupMounts(): Promise<string[]> {
 
 // rmdir first: an empty cgroup (the usual case once the runtime removed its leaves) goes in
 // one call; only a cgroup with children is listed (a cgroup dir lists dozens of files).
-async function removeTree(dir: string): Promise<void> {
+// Synchronous: cgroupfs calls never wait on a disk, and one per hierarchy through the thread
+// pool cost more than the calls (src/small-files.ts).
+function removeTree(dir: string): void {
   try {
-    await rmdir(dir);
+    rmdirSync(dir);
     return;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
   }
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) if (e.isDirectory()) await removeTree(join(dir, e.name));
-  await rmdir(dir).catch(() => undefined); // busy (process still inside) or already gone
+  let entries: Dirent[] = [];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    // gone meanwhile
+  }
+  for (const e of entries) if (e.isDirectory()) removeTree(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // busy (process still inside) or already gone
+  }
 }
 
 /** Removes the pod's cgroup directories everywhere; call after its processes are gone. */
 export async function removePodCgroups(uid: string): Promise<void> {
-  await Promise.all((await cgroupMounts()).map((mp) => removeTree(join(mp, podCgroup(uid)))));
+  for (const mp of await cgroupMounts()) removeTree(join(mp, podCgroup(uid)));
 }
 
 /** True when any hierarchy still has the pod's cgroup (tests check for leaks). */

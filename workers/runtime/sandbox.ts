@@ -10,13 +10,16 @@
  * pod its own network namespace with only loopback up (no podIP; tests, isolated jobs).
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BurstletError } from '../../src/errors.ts';
+import { readSmall } from '../../src/small-files.ts';
 import type { PodJob } from '../../src/schema/pod-job.ts';
 import type { Executor } from '../executor/executor.ts';
+import { FileBatch } from '../executor/file-batch.ts';
 import { containerCgroup } from './cgroups.ts';
 import { cniAdd, cniDel, portMappings, type BridgeNetwork } from './cni.ts';
 import { hostsFile, resolvConf } from './etc-files.ts';
@@ -59,7 +62,7 @@ export function hostIPv4(): string {
 /** A read-only rootfs with just static busybox, shared by every pause container. */
 export async function ensurePauseRootfs(root: string, busybox = '/bin/busybox'): Promise<string> {
   const dir = join(root, 'pause', 'rootfs');
-  if (await stat(join(dir, 'bin', 'busybox')).then(() => true, () => false)) return dir;
+  if (existsSync(join(dir, 'bin', 'busybox'))) return dir;
   const tmp = join(root, 'pause', `tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   for (const d of ['bin', 'proc', 'dev', 'sys']) await mkdir(join(tmp, d), { recursive: true });
   await copyFile(busybox, join(tmp, 'bin', 'busybox'));
@@ -67,13 +70,22 @@ export async function ensurePauseRootfs(root: string, busybox = '/bin/busybox'):
   return dir;
 }
 
-/** Writes the pod's managed /etc files into `dir` and describes their binds. */
+const hostFile = (path: string) => {
+  try {
+    return readSmall(path) ?? '';
+  } catch {
+    return '';
+  }
+};
+
+/** Writes the pod's managed /etc files into `dir` (one native call) and describes their binds. */
 async function writeEtcFiles(job: PodJob, dir: string, hostname: string, podIP: string | undefined, hostNet: boolean): Promise<OciMount[]> {
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  const hosts = hostNet ? (await readFile('/etc/hosts', 'utf8').catch(() => '')) : hostsFile(job, podIP, hostname);
-  await writeFile(join(dir, 'hosts'), hosts);
-  await writeFile(join(dir, 'resolv.conf'), resolvConf(job, hostResolv));
-  await writeFile(join(dir, 'hostname'), `${hostname}\n`);
+  const hosts = hostNet ? hostFile('/etc/hosts') : hostsFile(job, podIP, hostname);
+  await new FileBatch()
+    .file(join(dir, 'hosts'), hosts)
+    .file(join(dir, 'resolv.conf'), resolvConf(job, hostFile('/etc/resolv.conf')))
+    .file(join(dir, 'hostname'), `${hostname}\n`)
+    .commit();
   return ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(dir, f), `/etc/${f}`));
 }
 
@@ -93,7 +105,7 @@ export function needsPause(job: PodJob, net: SandboxNetwork): boolean {
 /** Starts the pause process for `job` under `dir` (the pod's directory), when it needs one. */
 export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork): Promise<SandboxInfo> {
   const hostNet = job.hostNetwork === true || net.mode === 'host';
-  const hostname = hostNet ? (await readFile('/proc/sys/kernel/hostname', 'utf8')).trim() : podHostname(job.name, job.hostname);
+  const hostname = hostNet ? (readSmall('/proc/sys/kernel/hostname') ?? '').trim() : podHostname(job.name, job.hostname);
   if (!needsPause(job, net)) {
     const hostIP = hostIPv4();
     return {
@@ -104,7 +116,6 @@ export async function runSandbox(executor: Executor, root: string, job: PodJob, 
   }
   const pauseId = `${job.uid}_pause`;
   const bundle = join(dir, 'pause');
-  await mkdir(bundle, { recursive: true });
   const spec = buildSpec(
     withRootPath(await ensurePauseRootfs(root)),
     withNamespaces({ network: hostNet ? 'host' : 'new', ipc: job.hostIPC ? 'host' : 'new', uts: hostNet ? 'host' : 'new' }),
@@ -117,7 +128,7 @@ export async function runSandbox(executor: Executor, root: string, job: PodJob, 
       s.process.capabilities = { bounding: [], effective: [], permitted: [] };
     },
   );
-  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+  await new FileBatch().dir(bundle).file(join(bundle, 'config.json'), JSON.stringify(spec)).commit();
   await executor.create(pauseId, bundle, { logPath: join(bundle, 'pause.log') });
   await executor.start(pauseId);
   const st = await executor.state(pauseId);

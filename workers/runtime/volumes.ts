@@ -5,13 +5,13 @@
  * PodJob, with their modes, mounted read-only as the kubelet does; hostPath only where the
  * worker allows it. A problem the user caused → CreateContainerConfigError naming the volume.
  */
-import { chmod, mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import type { ContainerSpec, VolumeSpec } from '../../src/schema/pod-job.ts';
 import { bindMount } from './spec/linux.ts';
 import type { OciMount } from './spec/oci.ts';
-import { mountAt, unmount } from './mounts.ts';
+import { mountAt, removeTree, unmount } from './mounts.ts';
 
 /** A volume ready on the host. */
 export interface PodVolume {
@@ -117,5 +117,5 @@ export async function containerVolumeMounts(container: ContainerSpec, volumes: r
 /** Unmounts tmpfs volumes and removes the pod's volume directories (hostPath untouched). */
 export async function cleanupPodVolumes(podDir: string, volumes: readonly PodVolume[]): Promise<void> {
   for (const v of volumes) if (v.tmpfs) await unmount(v.hostPath);
-  await rm(join(podDir, 'volumes'), { recursive: true, force: true });
+  await removeTree(join(podDir, 'volumes'));
 }
