@@ -70,3 +70,43 @@ test('close: stops accepting and drops what the budget did not let out in time (
   await rec.flush();
   assert.deepEqual((await eventsOf('c1')).map((e: any) => e.message), ['m0']);
 });
+
+test('repeats are correlated like client-go: one Event with a count; a redelivered note is no repeat; deleted → created again (test API server)', async () => {
+  const rec = new ApiEventRecorder(kube, 'vk');
+  const backOff = (i: number, at: number) => rec.record(pod('r1'), { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container c', container: 'c', at }, `r1/${i}`);
+  backOff(0, Date.parse('2026-01-01T00:00:00Z'));
+  await rec.flush();
+  backOff(1, Date.parse('2026-01-01T00:00:10Z'));
+  backOff(1, Date.parse('2026-01-01T00:00:10Z')); // the same note redelivered
+  backOff(2, Date.parse('2026-01-01T00:00:40Z'));
+  await rec.flush();
+  let evs = await eventsOf('r1');
+  assert.equal(evs.length, 1);
+  assert.equal(evs[0].count, 3);
+  assert.equal(evs[0].firstTimestamp, '2026-01-01T00:00:00Z');
+  assert.equal(evs[0].lastTimestamp, '2026-01-01T00:00:40Z');
+  await kube.request('DELETE', `/api/v1/namespaces/default/events/${evs[0].metadata.name}`);
+  backOff(3, Date.parse('2026-01-01T00:01:00Z'));
+  await rec.flush();
+  evs = await eventsOf('r1');
+  assert.equal(evs.length, 1);
+  assert.equal(evs[0].count, 4, 'created again with the count so far');
+  // A different message is a different Event.
+  rec.record(pod('r1'), { type: 'Warning', reason: 'BackOff', message: 'Back-off pulling image "x"', container: 'c' }, 'r1/pull');
+  await rec.flush();
+  assert.equal((await eventsOf('r1')).length, 2);
+  await rec.close();
+});
+
+test('more than 10 different messages with one reason within 10 minutes are combined into one Event (test API server)', async () => {
+  const rec = new ApiEventRecorder(kube, 'vk');
+  for (let i = 0; i < 13; i++) rec.record(pod('a1'), { type: 'Warning', reason: 'Unhealthy', message: `Liveness probe failed: try ${i}` }, `a1/${i}`);
+  await rec.flush();
+  const evs = await eventsOf('a1');
+  const combined = evs.filter((e: any) => e.message.startsWith('(combined from similar events): '));
+  assert.equal(evs.length, 11, '10 single Events and one combined');
+  assert.equal(combined.length, 1);
+  assert.equal(combined[0].message, '(combined from similar events): Liveness probe failed: try 12');
+  assert.equal(combined[0].count, 3);
+  await rec.close();
+});
