@@ -7,6 +7,7 @@
  * SIGTERM (a second one would make the worker exit without stopping its pods).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -101,4 +102,11 @@ export async function rssMb(pid: number): Promise<{ rss: number; peak: number }>
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const field = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) / 1024;
   return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+/** CPU time the whole machine spent busy so far (all CPUs, /proc/stat: everything but idle and iowait), in ms. */
+export function machineBusyMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return ((user + nice + system + irq + softirq + (steal || 0)) * 1000) / 100; // USER_HZ is 100 on Linux
 }
