@@ -77,6 +77,7 @@ for (const executor of executors) {
       assert.equal(outcome.phase, 'Succeeded');
       assert.equal(statusOf(rec.last, 'ticker').state.terminated.exitCode, 0);
       assert.ok(rec.lines('ticker').includes('bye'));
+      assert.deepEqual(rec.notes().filter((n) => n.reason === 'FailedKillPod').map((n) => n.message), [], 'the pod was torn down');
       assert.deepEqual(await podLeftovers(job.uid, runtime.podDir(job.uid), runtime.executor), []);
     });
   });
