@@ -40,7 +40,7 @@ describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('ru
 
   test('two containers share the sandbox: hostname, loopback, an emptyDir; volume files keep their modes', async () => {
     const pod = testPod([
-      { name: 'server', image: 'busybox:1', command: ['sh', '-c', 'hostname; echo from-server > /shared/note; echo pong | nc -l -p 7070'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
+      { name: 'server', image: 'busybox:1', command: ['sh', '-c', 'hostname; echo from-server > /shared/note; nc -l -p 7070 -e sh -c \'read x; echo "$x" > /shared/got; echo pong\'; cat /shared/got'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] },
       {
         name: 'client', image: 'busybox:1',
         command: ['sh', '-c', 'until [ -f /shared/note ]; do sleep 0.05; done; cat /shared/note; until echo ping | nc 127.0.0.1 7070; do sleep 0.05; done; stat -c "%a %n" /cfg/app.conf /cfg/dir/key; cat /cfg/app.conf; echo; touch /cfg/x 2>/dev/null || echo ro; cat /etc/hosts | tail -1'],
