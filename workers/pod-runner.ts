@@ -27,6 +27,12 @@ export interface CarriedContainer {
   restartCount: number;
   /** A v1.ContainerState, as a worker published it: how the container's last run ended. */
   lastState?: Record<string, unknown>;
+  /**
+   * An app container of a restartPolicy OnFailure pod that had already succeeded: its
+   * terminated state (exit code 0). It is not run again — the kubelet skips succeeded
+   * containers under OnFailure when it recreates a pod's sandbox.
+   */
+  completed?: Record<string, unknown>;
 }
 
 /** What `run` may start from; absent fields mean a pod that never ran before. */

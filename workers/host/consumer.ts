@@ -187,7 +187,7 @@ export class JobConsumer {
       await this.#failLost(job, pod, lostWith, previous.statuses);
       return 'lost';
     }
-    const options: RunOptions = lostWith !== null && previous.statuses ? { carried: carriedFrom(previous.statuses, lostWith) } : {};
+    const options: RunOptions = lostWith !== null && previous.statuses ? { carried: carriedFrom(previous.statuses, lostWith, pod.restartPolicy) } : {};
     if (lostWith !== null) log.warn({ uid: pod.uid, previous: lostWith, carried: options.carried }, 'pod lost with its worker; running it again');
     ledger.add(pod.uid, requests);
     this.#o.locks.track(pod.uid);

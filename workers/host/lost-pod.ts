@@ -10,7 +10,9 @@
  *   restart) and lastState = how its last run ended: that same ContainerStatusUnknown state
  *   for a container that was running, its terminated state for one that had exited, its
  *   lastState for one waiting to restart (back-off). A container that never started keeps
- *   its count and lastState.
+ *   its count and lastState. Under OnFailure, an app container that had succeeded stays
+ *   terminated (exit 0) and is not run again, as the kubelet skips it when it recreates the
+ *   sandbox; a pod whose app containers all succeeded is simply done.
  */
 import { podStatuses, type PodStatuses } from '../../src/schema/pod-event.ts';
 import type { CarriedContainer, PodSnapshot } from '../pod-runner.ts';
@@ -60,10 +62,21 @@ function carryOne(s: Status, worker: string): CarriedContainer {
 }
 
 /** Per container name, what a restartable pod's containers continue from. */
-export function carriedFrom(saved: PodStatuses, worker: string): Record<string, CarriedContainer> {
+export function carriedFrom(saved: PodStatuses, worker: string, restartPolicy: 'Always' | 'OnFailure' | 'Never' = 'Always'): Record<string, CarriedContainer> {
   const out: Record<string, CarriedContainer> = {};
-  for (const s of [...(saved.initContainerStatuses ?? []), ...(saved.containerStatuses ?? [])]) {
-    if (typeof s.name === 'string') out[s.name] = carryOne(s, worker);
+  const succeeded = (s: Status) => restartPolicy === 'OnFailure' && stateOf(s).terminated?.exitCode === 0;
+  const keep = (s: Status): CarriedContainer => {
+    const last = lastOf(s);
+    return { restartCount: countOf(s), ...(last ? { lastState: last } : {}), completed: stateOf(s).terminated! };
+  };
+  const apps = saved.containerStatuses ?? [];
+  // All app containers done: nothing runs again, init containers included.
+  const allDone = apps.length > 0 && apps.every(succeeded);
+  for (const s of saved.initContainerStatuses ?? []) {
+    if (typeof s.name === 'string') out[s.name] = allDone && succeeded(s) ? keep(s) : carryOne(s, worker);
+  }
+  for (const s of apps) {
+    if (typeof s.name === 'string') out[s.name] = succeeded(s) ? keep(s) : carryOne(s, worker);
   }
   return out;
 }

@@ -39,6 +39,7 @@ export class ContainerRunner {
   #attempt = 0;
   #firstAttempt = 0;
   #adopted: ContainerRecord | undefined;
+  #completed = false;
   #probers: Prober[] = [];
   #started!: () => void;
   /** Resolves once the container ran for the first time (sidecars gate later init containers). */
@@ -74,6 +75,15 @@ export class ContainerRunner {
     this.#firstAttempt = c.restartCount;
     // A v1.ContainerState as a worker published it (see workers/host/lost-pod.ts).
     if (c.lastState) this.track.lastState = c.lastState as ContainerStateV1;
+    if (c.completed) {
+      this.#completed = true;
+      this.track.state = { terminated: c.completed } as ContainerStateV1;
+    }
+  }
+
+  /** Succeeded on a lost worker under OnFailure (carry): not run again. */
+  get completed(): boolean {
+    return this.#completed;
   }
 
   /** Takes over a container an earlier worker process started (before `run`). */
@@ -84,6 +94,10 @@ export class ContainerRunner {
 
   /** Runs until the container is terminated for good or the pod stops; returns the last exit code. */
   async run(): Promise<number | undefined> {
+    if (this.#completed) {
+      this.#started();
+      return 0;
+    }
     const backoff = new CrashBackoff(this.#ctx.timing.backoff);
     let last: number | undefined;
     for (let attempt = this.#adopted?.attempt ?? this.#firstAttempt; !this.#ctx.stopping(); attempt++) {

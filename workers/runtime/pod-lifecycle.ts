@@ -126,11 +126,16 @@ export class PodLifecycle implements PodContext {
     sampler.start(this.timing.statsIntervalMs);
     this.changed();
     try {
-      this.#sandbox = this.#adopt ? this.#adoptSandbox() : await this.runtime.runPodSandbox(this.job);
-      this.#lastSandbox = this.#sandbox;
-      this.changed();
-      await this.#pullAll();
-      if (!this.#adoptContainers()) await this.#runInit();
+      // Every app container already succeeded (OnFailure, carried from a lost worker): as the
+      // kubelet, no new sandbox and nothing runs; the pod is done.
+      const done = !this.#adopt && this.#app.every((r) => r.completed);
+      if (!done) {
+        this.#sandbox = this.#adopt ? this.#adoptSandbox() : await this.runtime.runPodSandbox(this.job);
+        this.#lastSandbox = this.#sandbox;
+        this.changed();
+        await this.#pullAll();
+        if (!this.#adoptContainers()) await this.#runInit();
+      }
       if (!this.stopping() && !this.#final) {
         this.#initDone = true;
         this.changed();
@@ -215,6 +220,7 @@ export class PodLifecycle implements PodContext {
   async #pullAll(): Promise<void> {
     for (const c of [...(this.job.initContainers ?? []), ...this.job.containers]) {
       if (this.stopping()) return;
+      if (this.#app.find((r) => r.spec.name === c.name)?.completed) continue; // will not run
       await this.image(c);
     }
   }

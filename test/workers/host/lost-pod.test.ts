@@ -50,3 +50,23 @@ test('parseStatuses: absent or unusable stored statuses mean "nothing to continu
   assert.equal(parseStatuses('{"seq":1}'), undefined);
   assert.deepEqual(parseStatuses(JSON.stringify(saved)), saved);
 });
+
+test('carriedFrom under OnFailure: an app container that had succeeded stays done (the kubelet skips it); all done → the init containers too', () => {
+  const ok = { terminated: { exitCode: 0, reason: 'Completed', startedAt: started, finishedAt: '2026-01-01T00:00:03Z' } };
+  const mixed = {
+    workerId: 'wa', seq: 3,
+    initContainerStatuses: [status('init', 0, { terminated: { exitCode: 0, reason: 'Completed' } })],
+    containerStatuses: [status('ok', 1, ok, crashed), status('server', 0, { running: { startedAt: started } })],
+  };
+  assert.deepEqual(carriedFrom(mixed, 'wa', 'OnFailure'), {
+    init: { restartCount: 1, lastState: { terminated: { exitCode: 0, reason: 'Completed' } } }, // runs again with the new sandbox
+    ok: { restartCount: 1, lastState: crashed, completed: ok.terminated },
+    server: { restartCount: 1, lastState: lostState('wa', started) },
+  });
+  assert.deepEqual(carriedFrom(mixed, 'wa', 'Always').ok, { restartCount: 2, lastState: { terminated: ok.terminated } }, 'Always restarts it');
+  const allDone = { ...mixed, containerStatuses: [status('ok', 0, ok)] };
+  assert.deepEqual(carriedFrom(allDone, 'wa', 'OnFailure'), {
+    init: { restartCount: 0, completed: { exitCode: 0, reason: 'Completed' } },
+    ok: { restartCount: 0, completed: ok.terminated },
+  });
+});

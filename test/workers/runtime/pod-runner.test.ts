@@ -119,6 +119,29 @@ describe('PodRunner lifecycle on runc (root)', { skip: ROOT_SKIP || (!hasBinary(
     assert.deepEqual(rec.logs.filter((l) => l.container === 'app').map((l) => `${l.record.attempt}:${l.record.line}`), ['2:again']);
   });
 
+  test('OnFailure carried over from a lost worker: a container that had succeeded is not run again; all succeeded → nothing runs at all', async () => {
+    const done = { exitCode: 0, reason: 'Completed', startedAt: '2026-01-01T00:00:00Z', finishedAt: '2026-01-01T00:00:01Z' };
+    const job = testPod([sh('finished', 'echo ran-again'), sh('other', 'echo other')], { restartPolicy: 'OnFailure' });
+    const rec = new Recorder();
+    const outcome = await runner.run(job, rec, { carried: { finished: { restartCount: 1, completed: done }, other: { restartCount: 0 } } });
+    assert.deepEqual(outcome, { phase: 'Succeeded' });
+    assert.deepEqual(statusOf(rec.last, 'finished').state.terminated, done);
+    assert.equal(statusOf(rec.last, 'finished').restartCount, 1);
+    assert.deepEqual(rec.logs.filter((l) => l.container === 'finished'), [], 'it did not run');
+    assert.ok(!rec.notes().some((n) => n.container === 'finished' && (n.reason === 'Created' || n.reason === 'Started')));
+    assert.deepEqual(rec.logs.filter((l) => l.container === 'other').map((l) => l.record.line), ['other']);
+    assert.deepEqual(await podLeftovers(job.uid, rt.podDir(job.uid), rt.executor), []);
+
+    const all = testPod([sh('only', 'echo ran-again')], { restartPolicy: 'OnFailure', initContainers: [sh('init', 'echo init-again')] });
+    const rec2 = new Recorder();
+    const outcome2 = await runner.run(all, rec2, { carried: { init: { restartCount: 0, completed: done }, only: { restartCount: 0, completed: done } } });
+    assert.deepEqual(outcome2, { phase: 'Succeeded' });
+    assert.deepEqual(rec2.logs, [], 'neither the init nor the app container ran');
+    assert.ok(!rec2.notes().some((n) => n.reason === 'Created' || n.reason === 'Pulled'), 'no sandbox, no pull, no container');
+    assert.deepEqual(statusOf(rec2.last, 'only').state.terminated, done);
+    assert.equal(rec2.last.phase, 'Succeeded');
+  });
+
   test('restartPolicy Never: failure ends Failed; termination message from file and from logs; OOMKilled', async () => {
     const job = testPod([
       sh('msg', 'echo custom-message > /dev/termination-log; exit 4'),
