@@ -3,7 +3,7 @@
  * containers share a parent (as under the kubelet's pod cgroups). Runtimes remove only the
  * leaf they created; this removes the pod level in every mounted hierarchy (v1, v2, hybrid).
  */
-import { readdirSync, rmdirSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, type Dirent } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -45,9 +45,19 @@ function removeTree(dir: string): void {
   }
 }
 
-/** Removes the pod's cgroup directories everywhere; call after its processes are gone. */
+/**
+ * Removes the pod's cgroup directories everywhere; call after its processes are gone. A task
+ * that was just killed keeps its cgroup busy until it is fully released, so a removal that
+ * left something is retried after 10 ms, doubling, for about a second (as runc retries its
+ * cgroup rmdirs); what is left after that stays (the leak checks will name it).
+ */
 export async function removePodCgroups(uid: string): Promise<void> {
-  for (const mp of await cgroupMounts()) removeTree(join(mp, podCgroup(uid)));
+  const dirs = (await cgroupMounts()).map((mp) => join(mp, podCgroup(uid)));
+  for (let delay = 10; ; delay *= 2) {
+    for (const dir of dirs) removeTree(dir);
+    if (!dirs.some((d) => existsSync(d)) || delay > 640) return;
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
 
 /** True when any hierarchy still has the pod's cgroup (tests check for leaks). */
