@@ -52,6 +52,7 @@ export class BurstletExecutor implements Executor {
   private readonly metaDir: string;
   /** meta files as last written or read by this instance (every change goes through it). */
   private readonly metas = new Map<string, Meta>();
+  readonly #deleting = new Map<string, Promise<void>>();
 
   constructor(root: string, binary?: string) {
     this.rt = new NativeRuntime({ runtime: 'burstlet', root: join(root, 'state'), binary });
@@ -168,7 +169,17 @@ export class BurstletExecutor implements Executor {
     }
   }
 
-  async delete(id: string): Promise<void> {
+  /** Concurrent deletes of one container share one run (the executor contract: idempotent). */
+  delete(id: string): Promise<void> {
+    let running = this.#deleting.get(id);
+    if (!running) {
+      running = this.#delete(id).finally(() => this.#deleting.delete(id));
+      this.#deleting.set(id, running);
+    }
+    return running;
+  }
+
+  async #delete(id: string): Promise<void> {
     const meta = await this.meta(id);
     if (!meta) return;
     if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true });

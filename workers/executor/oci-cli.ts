@@ -59,6 +59,7 @@ export class OciCliExecutor implements Executor {
   readonly #o: OciCliOptions;
   readonly #monitors = new Map<string, Promise<void>>();
   readonly #pumps = new Map<string, RawLogPump>();
+  readonly #deleting = new Map<string, Promise<void>>();
   readonly #waits = new Map<string, Promise<ExecutorState>>();
 
   constructor(options: OciCliOptions) {
@@ -133,13 +134,13 @@ export class OciCliExecutor implements Executor {
     const pid = await readFile(join(dir, 'pid'), 'utf8').catch(() => '');
     if (pid) {
       st.pid = Number(pid);
-      st.startedAt = (await stat(join(dir, 'pid'))).mtimeMs;
+      st.startedAt = (await stat(join(dir, 'pid')).catch(() => undefined))?.mtimeMs; // undefined: deleted meanwhile
       st.status = 'running';
     }
     const exit = await readFile(join(dir, 'exit'), 'utf8').catch(() => '');
     if (!exit) return st;
     st.status = 'stopped';
-    st.finishedAt = (await stat(join(dir, 'exit'))).mtimeMs;
+    st.finishedAt = (await stat(join(dir, 'exit')).catch(() => undefined))?.mtimeMs;
     st.exitCode = Number(exit.trim());
     if (st.exitCode > 128) st.signal = st.exitCode - 128;
     st.oomKilled = await this.#oomKilled(id, dir, meta);
@@ -238,7 +239,17 @@ export class OciCliExecutor implements Executor {
     await run(cmd, args).catch(() => undefined); // exited meanwhile: nothing to signal
   }
 
-  async delete(id: string): Promise<void> {
+  /** Concurrent deletes of one container share one run (the executor contract: idempotent). */
+  delete(id: string): Promise<void> {
+    let running = this.#deleting.get(id);
+    if (!running) {
+      running = this.#delete(id).finally(() => this.#deleting.delete(id));
+      this.#deleting.set(id, running);
+    }
+    return running;
+  }
+
+  async #delete(id: string): Promise<void> {
     const dir = this.#dir(id);
     const st = await this.state(id);
     if (!st) return;

@@ -175,5 +175,16 @@ for (const c of candidates) {
       assert.equal(await ex.state(id), undefined);
       assert.ok(!(await ex.list()).includes(id));
     });
+
+    test('deletes at once from several callers all succeed (a pod teardown and its container runner)', async () => {
+      for (const cmd of [['true'], ['sleep', '1000']]) {
+        const { id } = await container(cmd);
+        await ex.start(id);
+        if (cmd[0] === 'true') await ex.wait(id);
+        await Promise.all([ex.delete(id), ex.delete(id), ex.delete(id)]);
+        assert.equal(await ex.state(id), undefined);
+        assert.ok(!(await ex.list()).includes(id));
+      }
+    });
   });
 }
