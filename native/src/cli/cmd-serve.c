@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #define MAX_FRAME (1u << 20)
@@ -153,6 +154,7 @@ child_run (int out, int err, int argc, char **argv)
 {
   sigset_t none;
   int null = open ("/dev/null", O_RDONLY);
+  prctl (PR_SET_NAME, "bl-serve-call", 0, 0, 0);
   sigemptyset (&none);
   signal (SIGCHLD, SIG_DFL);
   signal (SIGPIPE, SIG_DFL);

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,6 +288,9 @@ monitor_main (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, i
                           .cg = p->cg, .cgpath = p->cgpath };
   char msg[BL_ERROR_MAX + 32];
   int code, null;
+
+  /* `ps`/`top` name it: a monitor outlives the command that forked it.  */
+  prctl (PR_SET_NAME, "bl-monitor", 0, 0, 0);
 
   setsid ();
   if (spawn (o, p, fifo_fd, &m, &err) < 0 || record_state (o, p, m.child, &err) < 0)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 /* Reports a failure to the monitor (before ready) and exits.  */
@@ -70,6 +71,7 @@ bl_init_run (struct bl_init_ctx *ctx)
   struct bl_error err = { 0 };
   char go, path[PATH_MAX];
   const struct bl_spec *s = ctx->spec;
+  prctl (PR_SET_NAME, "bl-init", 0, 0, 0); /* until the exec names it */
 
   if (read (ctx->sync_fd, &go, 1) != 1)
     _exit (1); /* the monitor went away */
