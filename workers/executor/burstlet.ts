@@ -8,8 +8,8 @@
  * `startError` (burstlet-runtime refuses it at create, as runc does) instead of an error.
  *
  * Layout under `root`: `meta/<id>.json` (bundle, logPath, startedAt, startError) written
- * here, `state/` the runtime's --root. Meta and state files are small and local: read and
- * written synchronously (src/small-files.ts).
+ * here, `state/` the runtime's --root. Meta and state files are small and local: read
+ * synchronously (src/small-files.ts), written and removed in one pool-thread call each.
  */
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:os';

@@ -144,8 +144,10 @@ export abstract class SnapshotStore implements Snapshotter {
     }
   }
 
-  /** Remembers which snapshot container `id` sits on, so gc() keeps it and its parents. */
-  /** Adds the record (and the container's dir) to `batch`; the caller commits it. */
+  /**
+   * Remembers which snapshot container `id` sits on, so gc() keeps it and its parents: adds
+   * the record (and the container's dir) to `batch`; the caller commits it.
+   */
   protected recordActive(id: string, chainId: string, batch = new FileBatch()): FileBatch {
     return batch.dir(this.active(id), 0o700).file(join(this.active(id), 'snapshot'), chainId);
   }
