@@ -51,12 +51,24 @@ export interface SandboxInfo {
   cni: boolean;
 }
 
-/** The worker's first non-internal IPv4 address (reported as hostIP). */
+let hostIP: { address: string; at: number } | undefined;
+/** How long hostIPv4 reuses its answer: getifaddrs per pod start showed in profiles. */
+const HOST_IP_TTL_MS = 10_000;
+
+/** The worker's first non-internal IPv4 address (reported as hostIP), looked up at most every 10 s. */
 export function hostIPv4(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  if (hostIP && Date.now() - hostIP.at < HOST_IP_TTL_MS) return hostIP.address;
+  let address = '127.0.0.1';
+  found: for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal) {
+        address = a.address;
+        break found;
+      }
+    }
   }
-  return '127.0.0.1';
+  hostIP = { address, at: Date.now() };
+  return address;
 }
 
 /** A read-only rootfs with just static busybox, shared by every pause container. */
