@@ -30,6 +30,8 @@ export interface NativeLib {
   mountAsync(opts: { type: string; source: string; target: string; flags?: number; data?: string }): Promise<void>;
   mountBindAsync(source: string, target: string, opts?: { readonly?: boolean }): Promise<void>;
   unmountAsync(target: string, opts?: { detach?: boolean }): Promise<void>;
+  /** Unmounts everything stacked at `target` in one pool-thread call (busy ones detached); nothing mounted is fine. */
+  unmountAllAsync(target: string): Promise<void>;
   /**
    * burstlet-runtime's start / kill / delete in-process on a pool thread (none forks or
    * enters a namespace); errors carry the CLI's message. `delete` with `force` of a live
@@ -69,6 +71,7 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
   const bind = lib.func('int bl_mount_bind(str source, str target, int readonly, _Out_ uint8_t *msg, size_t len)');
   const mountFs = lib.func('int bl_mount_fs(str type, str source, str target, unsigned long flags, str data, _Out_ uint8_t *msg, size_t len)');
   const unmount = lib.func('int bl_unmount(str target, int detach, _Out_ uint8_t *msg, size_t len)');
+  const unmountAll = lib.func('int bl_unmount_all(str target, _Out_ uint8_t *msg, size_t len)');
   const cStart = lib.func('int bl_ffi_start(str root, str id, _Out_ uint8_t *msg, size_t len)');
   const cKill = lib.func('int bl_ffi_kill(str root, str id, str sig, int all, _Out_ uint8_t *msg, size_t len)');
   const cDelete = lib.func('int bl_ffi_delete(str root, str id, int force, _Out_ uint8_t *msg, size_t len)');
@@ -152,6 +155,9 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
     },
     unmountAsync(target, opts = {}) {
       return callAsync(unmount.async as AsyncFn, target, opts.detach ? 1 : 0);
+    },
+    unmountAllAsync(target) {
+      return callAsync(unmountAll.async as AsyncFn, target);
     },
     containerStart(root, id) {
       return callAsync(cStart.async as AsyncFn, root, id);

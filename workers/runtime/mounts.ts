@@ -52,32 +52,13 @@ export async function isMounted(target: string): Promise<boolean> {
   return info.split('\n').some((l) => l.split(' ')[4] === target);
 }
 
-const EINVAL = 22;
-const ENOENT = 2;
-/** umount2's answer when nothing (more) is mounted at the target, or there is no target. */
-const notMounted = (err: unknown) => [EINVAL, ENOENT].includes((err as BurstletError).details?.errno as number);
-
 /**
- * Unmounts everything stacked at `target`; a missing mount is fine (idempotent). Unmounts
- * until the kernel says nothing is mounted there (EINVAL), instead of reading the whole
- * mount table around each call; a busy mount is detached.
+ * Unmounts everything stacked at `target`; a missing mount is fine (idempotent). One native
+ * call: umount2 until the kernel says nothing is mounted there (a busy mount is detached),
+ * instead of reading the whole mount table around each call.
  */
 export async function unmount(target: string): Promise<void> {
-  const lib = loadNativeLib();
-  for (let i = 0; i < 16; i++) {
-    try {
-      await lib.unmountAsync(target);
-    } catch (err) {
-      if (notMounted(err)) return;
-      try {
-        await lib.unmountAsync(target, { detach: true });
-      } catch (again) {
-        if (notMounted(again)) return;
-        throw again;
-      }
-    }
-  }
-  if (await isMounted(target)) throw new BurstletError('RUNTIME_FAILED', `${target}: still mounted after 16 unmounts`);
+  await loadNativeLib().unmountAllAsync(target);
 }
 
 /**

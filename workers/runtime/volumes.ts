@@ -117,5 +117,5 @@ export async function containerVolumeMounts(container: ContainerSpec, volumes: r
 /** Unmounts tmpfs volumes and removes the pod's volume directories (hostPath untouched). */
 export async function cleanupPodVolumes(podDir: string, volumes: readonly PodVolume[]): Promise<void> {
   for (const v of volumes) if (v.tmpfs) await unmount(v.hostPath);
-  await removeTree(join(podDir, 'volumes'));
+  if (volumes.length) await removeTree(join(podDir, 'volumes')); // none: no dir (the pod dir's removal would take a stray one)
 }

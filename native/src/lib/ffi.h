@@ -24,6 +24,10 @@ int bl_mount_fs (const char *type, const char *source, const char *target, unsig
 /* Unmounts `target` (lazily when `detach`).  Returns 0 or -errno.  */
 int bl_unmount (const char *target, int detach, char *msg, size_t msg_len);
 
+/* Unmounts everything stacked at `target` (a busy mount is detached) until the kernel says
+   nothing is mounted there; nothing mounted, or no such path, is success.  */
+int bl_unmount_all (const char *target, char *msg, size_t msg_len);
+
 /* Container lifecycle calls that neither fork nor enter namespaces, so the worker runs them
    on a pool thread instead of a process: start, kill (of the init or, with `all`, of every
    process in the cgroup) and delete of a stopped container (`force` kills first and waits up
