@@ -16,6 +16,7 @@ import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
+import { singleFlight } from '../../src/single-flight.ts';
 import { readSmall } from '../../src/small-files.ts';
 import type { CreateOptions, ExecOptions, ExecProcess, Executor, ExecutorState } from './executor.ts';
 import { FileBatch } from './file-batch.ts';
@@ -171,12 +172,7 @@ export class BurstletExecutor implements Executor {
 
   /** Concurrent deletes of one container share one run (the executor contract: idempotent). */
   delete(id: string): Promise<void> {
-    let running = this.#deleting.get(id);
-    if (!running) {
-      running = this.#delete(id).finally(() => this.#deleting.delete(id));
-      this.#deleting.set(id, running);
-    }
-    return running;
+    return singleFlight(this.#deleting, id, () => this.#delete(id));
   }
 
   async #delete(id: string): Promise<void> {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { constants } from 'node:os';
 import { BurstletError } from '../../src/errors.ts';
+import { singleFlight } from '../../src/single-flight.ts';
 import type { CreateOptions, ExecOptions, ExecProcess, Executor, ExecutorName, ExecutorState } from './executor.ts';
 import { RawLogPump } from './raw-log-pump.ts';
 import { oomKillCount } from './oom.ts';
@@ -185,12 +186,7 @@ export class OciCliExecutor implements Executor {
    * (by another instance on the same root).
    */
   wait(id: string): Promise<ExecutorState> {
-    let waiting = this.#waits.get(id);
-    if (!waiting) {
-      waiting = this.#wait(id).finally(() => this.#waits.delete(id));
-      this.#waits.set(id, waiting);
-    }
-    return waiting;
+    return singleFlight(this.#waits, id, () => this.#wait(id));
   }
 
   async #wait(id: string): Promise<ExecutorState> {
@@ -241,12 +237,7 @@ export class OciCliExecutor implements Executor {
 
   /** Concurrent deletes of one container share one run (the executor contract: idempotent). */
   delete(id: string): Promise<void> {
-    let running = this.#deleting.get(id);
-    if (!running) {
-      running = this.#delete(id).finally(() => this.#deleting.delete(id));
-      this.#deleting.set(id, running);
-    }
-    return running;
+    return singleFlight(this.#deleting, id, () => this.#delete(id));
   }
 
   async #delete(id: string): Promise<void> {

@@ -3,6 +3,7 @@
 // are answered with Basic or with a Bearer token fetched from the realm, reused until expiry.
 import { BurstletError } from '../../src/errors.ts';
 import { DOCKER_HUB } from '../../src/oci-reference.ts';
+import { singleFlight } from '../../src/single-flight.ts';
 
 /** CRI's AuthConfig: username/password, or `auth` = base64("user:pass"). */
 export interface AuthConfig {
@@ -111,16 +112,10 @@ export class TokenCache {
     const key = JSON.stringify([challenge.params.realm, challenge.params.service, scope, creds?.username ?? '', creds?.password ?? '']);
     const hit = this.#tokens.get(key);
     if (hit && hit.expiresAt - EARLY_REFRESH_MS > Date.now()) return hit.token;
-    const running = this.#pending.get(key);
-    if (running) return running;
-    const work = this.#request(registry, challenge, scope, creds)
-      .then((t) => {
-        this.#tokens.set(key, t);
-        return t.token;
-      })
-      .finally(() => this.#pending.delete(key));
-    this.#pending.set(key, work);
-    return work;
+    return singleFlight(this.#pending, key, () => this.#request(registry, challenge, scope, creds).then((t) => {
+      this.#tokens.set(key, t);
+      return t.token;
+    }));
   }
 
   /** Forgets every token (e.g. after the registry rejected one). */

@@ -4,6 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
+import { singleFlight } from '../../src/single-flight.ts';
 import { readSmall } from '../../src/small-files.ts';
 import { FileBatch } from '../executor/file-batch.ts';
 import { loadNativeLib } from '../executor/native-lib.ts';
@@ -119,11 +120,7 @@ export abstract class SnapshotStore implements Snapshotter {
   abstract prepare(id: string, chainId: string): Promise<Mount[]>;
 
   commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void> {
-    const running = this.#committing.get(chainId);
-    if (running) return running;
-    const work = this.#commit(chainId, parent, apply).finally(() => this.#committing.delete(chainId));
-    this.#committing.set(chainId, work);
-    return work;
+    return singleFlight(this.#committing, chainId, () => this.#commit(chainId, parent, apply));
   }
 
   async #commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void> {
