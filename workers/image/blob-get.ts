@@ -6,10 +6,9 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { blobBuffers, type BufferPool } from './buffer-pool.ts';
-import type { HttpResponse } from './http-get.ts';
+import { redirect, type HttpResponse } from './http-get.ts';
 
 const IDLE_TIMEOUT_MS = 60_000;
-const MAX_REDIRECTS = 5;
 const MAX_HEAD = 64 << 10;
 const MIN_READ = 16 << 10; // a buffer with less room than this is handed on
 const QUEUED = 4; // full buffers waiting for the reader before the socket pauses
@@ -24,17 +23,10 @@ export async function blobGet(url: string, headers: Record<string, string>, pool
   let sent = { ...headers };
   for (let hop = 0; ; hop++) {
     const res = await RawResponse.open(target, sent, pool);
-    const location = res.header('location');
-    if ([301, 302, 303, 307, 308].includes(res.status) && location && hop < MAX_REDIRECTS) {
-      res.discard();
-      const next = new URL(location, target);
-      if (next.host !== target.host) {
-        sent = Object.fromEntries(Object.entries(sent).filter(([k]) => k.toLowerCase() !== 'authorization'));
-      }
-      target = next;
-      continue;
-    }
-    return res;
+    const next = redirect(res.status, res.header('location'), target, sent, hop);
+    if (!next) return res;
+    res.discard();
+    ({ target, headers: sent } = next);
   }
 }
 

@@ -19,23 +19,28 @@ const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32 });
 const IDLE_TIMEOUT_MS = 60_000;
 const MAX_REDIRECTS = 5;
 
+/**
+ * The redirect policy of both GET clients: where hop `hop`'s answer (`status`, Location)
+ * sends the request next, with which headers — Authorization is dropped when the redirect
+ * leaves the host (registry blobs redirect to CDNs) — or undefined to keep this answer.
+ */
+export function redirect(status: number, location: string | undefined, target: URL, headers: Record<string, string>, hop: number): { target: URL; headers: Record<string, string> } | undefined {
+  if (![301, 302, 303, 307, 308].includes(status) || !location || hop >= MAX_REDIRECTS) return undefined;
+  const next = new URL(location, target);
+  if (next.host === target.host) return { target: next, headers };
+  return { target: next, headers: Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization')) };
+}
+
 /** GET `url`; rejects on connection errors (not on HTTP error statuses). */
 export async function httpGet(url: string, headers: Record<string, string>): Promise<HttpResponse> {
   let target = new URL(url);
   let sent = { ...headers };
   for (let hop = 0; ; hop++) {
     const res = await once(target, sent);
-    const location = res.headers.location;
-    if (res.statusCode && [301, 302, 303, 307, 308].includes(res.statusCode) && location && hop < MAX_REDIRECTS) {
-      res.resume();
-      const next = new URL(location, target);
-      if (next.host !== target.host) {
-        sent = Object.fromEntries(Object.entries(sent).filter(([k]) => k.toLowerCase() !== 'authorization'));
-      }
-      target = next;
-      continue;
-    }
-    return wrap(res);
+    const next = redirect(res.statusCode ?? 0, res.headers.location, target, sent, hop);
+    if (!next) return wrap(res);
+    res.resume();
+    ({ target, headers: sent } = next);
   }
 }
 
