@@ -8,7 +8,7 @@ import { providerSpec } from '../../src/config/commands.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { Attributes } from '../support/kube-apiserver/index.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 import { running, SimWorker, terminated } from './support/worker-sim.ts';
 
 const SA_USER = 'system:serviceaccount:burstlet:burstlet-provider';
@@ -42,7 +42,7 @@ test('deploy: the ClusterRole in deploy/rbac.yaml is enough for the whole provid
   const kube = env.clientFor('sa-token');
   const provider = await startProvider({
     kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(),
-    node: { nodeName: 'vk-rbac', taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+    node: testNode('vk-rbac'),
   });
   t.after(() => provider.stop());
   for (const doc of await load('runtimeclass.yaml')) await env.kube.request('POST', '/apis/node.k8s.io/v1/runtimeclasses', { body: doc });

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { startProvider, type Provider } from '../../provider/provider.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 import { running, SimWorker } from './support/worker-sim.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
@@ -23,7 +23,7 @@ before(async () => {
   await sim.register();
   provider = await startProvider({
     kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), workerCheckMs: 100,
-    node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '10.9.8.7', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+    node: testNode(NODE, { address: '10.9.8.7' }),
   });
 });
 after(async () => {

@@ -5,7 +5,7 @@ import { NodeController } from '../../provider/node-controller.ts';
 import type { NodeSettings } from '../../provider/node-status.ts';
 import { liveWorkers } from '../../provider/worker-pool.ts';
 import { silentLogger } from '../../src/log.ts';
-import { registerWorker, startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { registerWorker, startEnv, testNode, waitFor, type ProviderEnv } from './support/env.ts';
 
 let env: ProviderEnv;
 before(async () => {
@@ -13,10 +13,7 @@ before(async () => {
 });
 after(() => env.stop());
 
-const settings = (nodeName: string): NodeSettings => ({
-  nodeName, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '10.0.0.5', port: 10250,
-  burst: { cpuMillis: 1000, memoryBytes: 2 ** 30, pods: 10 },
-});
+const settings = (nodeName: string): NodeSettings => testNode(nodeName, { address: '10.0.0.5', burst: { cpuMillis: 1000, memoryBytes: 2 ** 30, pods: 10 } });
 
 const condition = (node: any, type: string) => node.status.conditions.find((c: any) => c.type === type);
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startProvider, type Provider } from '../../provider/provider.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 import { running, SimWorker, terminated } from './support/worker-sim.ts';
 
 const NODE = 'vk-creds';
@@ -16,7 +16,7 @@ before(async () => {
   await sim.register();
   provider = await startProvider({
     kube: env.clientFor('node-creds'), redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(),
-    node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+    node: testNode(NODE),
   });
 });
 after(async () => {

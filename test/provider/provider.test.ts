@@ -4,7 +4,7 @@ import { createProviderMetrics } from '../../provider/metrics.ts';
 import { startProvider, type Provider } from '../../provider/provider.ts';
 import { PodQueues } from '../../provider/queue.ts';
 import { silentLogger } from '../../src/log.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 import { running, SimWorker, terminated } from './support/worker-sim.ts';
 
 let env: ProviderEnv;
@@ -19,7 +19,7 @@ before(async () => {
   await sim.register();
   provider = await startProvider({
     kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), configRetryMs: 100, workerCheckMs: 100, deletionSlackMs: 500, metrics, metricsIntervalMs: 50,
-    node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+    node: testNode(NODE),
   });
 });
 after(async () => {

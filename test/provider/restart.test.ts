@@ -5,7 +5,7 @@ import { startProvider } from '../../provider/provider.ts';
 import { PodQueues } from '../../provider/queue.ts';
 import { silentLogger } from '../../src/log.ts';
 import { freePort } from '../support/ports.ts';
-import { publishPodEvent, registerWorker, startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { publishPodEvent, registerWorker, startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 
 let env: ProviderEnv;
 before(async () => {
@@ -48,7 +48,7 @@ test('restart: provider SIGKILLed mid-churn (50 pods) — nothing enqueued twice
 
   const provider = await startProvider({
     kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(),
-    node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+    node: testNode(NODE, { port }),
   });
   t.after(() => provider.stop());
   const live = pods.slice(1).map((p) => p.metadata.uid as string).sort();

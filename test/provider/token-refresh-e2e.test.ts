@@ -16,7 +16,7 @@ import { pushTestImages } from '../support/images.ts';
 import { startRegistry, type Registry } from '../support/registry.ts';
 import { startHost, type TestHost } from '../workers/host/support/fixtures.ts';
 import { ROOT_SKIP } from '../workers/runtime/support/rootfs.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 
 const NODE = 'vk-token-e2e';
 const LIFETIME = 4;
@@ -40,7 +40,7 @@ describe('token refresh inside a running container (root, redis, registry, burst
     host = await startHost(env.redisServer.url, env.keys.prefix, runtime.runner, { stateDir: state });
     provider = await startProvider({
       kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), workerCheckMs: 100,
-      node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+      node: testNode(NODE),
     });
   });
   after(async () => {

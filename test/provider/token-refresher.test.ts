@@ -7,7 +7,7 @@ import { startProvider, type Provider } from '../../provider/provider.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { TokenRefresh } from '../../src/schema/control.ts';
 import type { PodJob } from '../../src/schema/pod-job.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 import { running, SimWorker, terminated } from './support/worker-sim.ts';
 
 const NODE = 'vk-tokens';
@@ -20,7 +20,7 @@ after(() => env.stop());
 
 const start = (): Promise<Provider> => startProvider({
   kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(),
-  node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+  node: testNode(NODE),
 });
 
 const createPod = (name: string) => env.kube.request('POST', '/api/v1/namespaces/default/pods', {

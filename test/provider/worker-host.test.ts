@@ -7,7 +7,7 @@ import { startProvider, type Provider } from '../../provider/provider.ts';
 import { silentLogger } from '../../src/log.ts';
 import { ProcessRunner } from '../workers/host/support/process-runner.ts';
 import { startHost, type TestHost } from '../workers/host/support/fixtures.ts';
-import { startEnv, waitFor, type ProviderEnv } from './support/env.ts';
+import { startEnv, waitFor, type ProviderEnv, testNode } from './support/env.ts';
 
 const NODE = 'vk-host';
 let env: ProviderEnv;
@@ -20,7 +20,7 @@ before(async () => {
   host = await startHost(env.redisServer.url, env.keys.prefix, runner);
   provider = await startProvider({
     kube: env.kube, redisUrl: env.redisServer.url, keyPrefix: env.keys.prefix, log: silentLogger(), workerCheckMs: 100,
-    node: { nodeName: NODE, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250, burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 } },
+    node: testNode(NODE),
   });
 });
 after(async () => {

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { KubeClient } from '../../../provider/kube-client.ts';
+import type { NodeSettings } from '../../../provider/node-status.ts';
 import { redisKeys, type Keys } from '../../../src/keys.ts';
 import type { PodEvent } from '../../../src/schema/pod-event.ts';
 import type { WorkerInfo } from '../../../src/schema/worker.ts';
@@ -84,4 +85,12 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The node settings the provider tests run with (burstlet's default taint, no burst headroom). */
+export function testNode(nodeName: string, overrides: Partial<NodeSettings> = {}): NodeSettings {
+  return {
+    nodeName, taint: 'virtual-kubelet.io/provider=burstlet:NoSchedule', version: '0.1.0', address: '127.0.0.1', port: 10250,
+    burst: { cpuMillis: 0, memoryBytes: 0, pods: 0 }, ...overrides,
+  };
 }
