@@ -112,7 +112,10 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
         try {
           fn(...args, msg, MSG_LEN, (err: Error | null, r: number) => {
             inFlight--;
-            waiting.shift()?.();
+            // Not from inside this callback: koffi frees the call's memory slot only after it
+            // returns, so a call started here found every slot taken and got a temporary one —
+            // mmap, and munmap with a TLB-flush IPI to every CPU, ~250 µs of main thread each.
+            if (waiting.length > 0) queueMicrotask(() => waiting.shift()?.());
             if (err) return reject(new BurstletError('RUNTIME_FAILED', err.message, { cause: err }));
             if (r < 0) {
               return reject(new BurstletError('RUNTIME_FAILED', msg.toString('utf8', 0, Math.max(0, msg.indexOf(0))), { details: { errno: -r } }));
