@@ -6,9 +6,9 @@
 // one container, its rootfs an overlay snapshot, its events published to Redis.
 // Yardstick in the same run: the executor alone, `burstlet-runtime run` of /bin/true on the
 // worker's own container bundle (captured from a running pod, see support/executor-rate.ts),
-// N runs, maxPods at once. Prints both rates and the ratio; last line one JSON object.
+// N runs, maxPods at once, its state in the worker's run directory and its logs on disk. Prints both rates and the ratio; last line one JSON object.
 import { existsSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -67,7 +67,7 @@ const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 async function capture(w: WorkerChild, queue: Queue, redis: Redis, dest: string): Promise<string> {
   const uid = `${UID_PREFIX}capture`;
   const before = await enqueue(queue, [podJob(uid, ['sleep', '3600'])]);
-  const podDir = join(w.stateDir, 'runtime', 'pods', uid);
+  const podDir = join(w.stateDir, 'run', 'pods', uid);
   const bundle = join(podDir, 'containers', 'main-0');
   await waitFor('the capture pod\'s bundle', () => existsSync(join(bundle, 'config.json')), 60_000);
   await waitFor('the capture pod started', async () => (await redis.get(w.keys.podSeq(uid))) !== null && existsSync(join(bundle, 'record.json')), 60_000);
@@ -96,11 +96,17 @@ async function main(): Promise<Record<string, unknown>> {
   })();
   if (warm !== 'Succeeded') throw new Error(`warm-up pod ended ${warm}`);
   const scratch = await mkdtemp(join(tmpdir(), 'burstlet-bench-executor-'));
-  onCleanup('executor scratch', () => sweepWorkerState(scratch, (c) => c.startsWith(UID_PREFIX), join(scratch, 'state')));
+  // The runs keep their state where the worker keeps its executor's (its run directory, a
+  // tmpfs: workers/runtime/run-dir.ts) and their logs on disk, as the worker's pods do.
+  const yardstickRoot = join(w.stateDir, 'run', 'bench-yardstick');
+  onCleanup('executor scratch', async () => {
+    await sweepWorkerState(scratch, (c) => c.startsWith(UID_PREFIX), yardstickRoot);
+    await rm(yardstickRoot, { recursive: true, force: true });
+  });
   const bundle = await capture(w, queue, redis, join(scratch, 'bundle'));
 
   let busy0 = machineBusyMs();
-  const executorRate = await executorRunRate(bundle, scratch, `${UID_PREFIX}x`, N, MAX_PODS);
+  const executorRate = await executorRunRate(bundle, yardstickRoot, join(scratch, 'logs'), `${UID_PREFIX}x`, N, MAX_PODS);
   const executorCpuMs = (machineBusyMs() - busy0) / N;
   const uids = Array.from({ length: N }, (_, i) => `${UID_PREFIX}p${i}`);
   const t0 = performance.now();

@@ -64,7 +64,7 @@ export async function withCleanup<T>(main: () => Promise<T>): Promise<T | undefi
  * unmounts everything below `stateDir`, removes the pod cgroups `/burstlet/<name>` that are `ours`, then the
  * directory itself.
  */
-export async function sweepWorkerState(stateDir: string, ours: (cgroupName: string) => boolean, rtRoot = join(stateDir, 'runtime', 'executor', 'burstlet', 'state')): Promise<void> {
+export async function sweepWorkerState(stateDir: string, ours: (cgroupName: string) => boolean, rtRoot = join(stateDir, 'run', 'executor', 'burstlet', 'state')): Promise<void> {
   for (const id of await readdir(rtRoot).catch(() => [] as string[])) {
     const state = await readFile(join(rtRoot, id, 'state.json'), 'utf8').catch(() => '');
     if (state) await run(burstletRuntimePath, ['--root', rtRoot, 'delete', '--force', id]).catch(() => undefined);

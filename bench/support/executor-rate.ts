@@ -48,19 +48,19 @@ export async function captureBundle(bundle: string, podDir: string, dest: string
 }
 
 /**
- * Runs `runs` containers of `bundle` with `burstlet-runtime run`, `parallel` at a time, ids
- * `<idPrefix><n>`; resolves with runs per second. Fails when any run exits non-zero. The runs
+ * Runs `runs` containers of `bundle` with `burstlet-runtime run --root <stateRoot>`, `parallel`
+ * at a time, ids `<idPrefix><n>`, logs in `logDir`; resolves with runs per second. Fails when any run exits non-zero. The runs
  * are started by `xargs -P` (a small C process), not from Node: each child_process spawn forks
  * the bench's own ~100 MB process, which took about 40 % of this 2-core machine and held the
  * yardstick well below what the executor can do.
  */
-export async function executorRunRate(bundle: string, stateRoot: string, idPrefix: string, runs: number, parallel: number): Promise<number> {
-  await mkdir(join(stateRoot, 'logs'), { recursive: true });
+export async function executorRunRate(bundle: string, stateRoot: string, logDir: string, idPrefix: string, runs: number, parallel: number): Promise<number> {
+  await mkdir(logDir, { recursive: true });
   const ids = Array.from({ length: runs }, (_, i) => `${idPrefix}${i}`).join('\n');
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('xargs', ['-P', String(parallel), '-I{}', burstletRuntimePath, '--root', join(stateRoot, 'state'), 'run',
-      '--bundle', bundle, '--log-path', join(stateRoot, 'logs', '{}.log'), '{}'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('xargs', ['-P', String(parallel), '-I{}', burstletRuntimePath, '--root', stateRoot, 'run',
+      '--bundle', bundle, '--log-path', join(logDir, '{}.log'), '{}'], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()).length > 4096 && (stderr = stderr.slice(-4096)));
     child.on('error', reject);

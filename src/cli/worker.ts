@@ -22,10 +22,14 @@ export const worker: Command = {
       return 2;
     }
     const log = createLogger({ level: v.logLevel, format: v.logFormat, name: 'burstlet-worker' });
-    const runner = await podRunner(v, log);
+    const { runner, release } = await podRunner(v, log);
     const workerId = stableWorkerId(v.stateDir, v.workerId);
-    const host = await WorkerHost.start(hostOptionsFromSettings({ ...v, redis: v.redis }, workerId), runner, log);
+    const host = await WorkerHost.start(hostOptionsFromSettings({ ...v, redis: v.redis }, workerId), runner, log).catch((err: unknown) => {
+      release();
+      throw err;
+    });
     const code = await runUntilSignal(host, log);
+    if (!release()) log.info({ stateDir: v.stateDir }, 'run directory kept: pods are left for the next worker to re-adopt');
     // After a failed shutdown or a second signal, open connections must not keep us alive.
     if (code !== 0) process.exit(code);
     return 0;
@@ -33,12 +37,12 @@ export const worker: Command = {
 };
 
 /** The pod runtime behind the host (images, executor, sandbox network), from the settings. */
-async function podRunner(v: WorkerValues, log: Logger): Promise<PodRunner> {
+async function podRunner(v: WorkerValues, log: Logger): Promise<{ runner: PodRunner; release(): boolean }> {
   const { ImageService } = await import('../../workers/image/image-service.ts');
   const { createPodRuntime } = await import('../../workers/runtime/create-pod-runner.ts');
   const images = new ImageService({ root: join(v.stateDir, 'images'), registry: { mirrors: v.registryMirrors, insecure: v.insecureRegistries } });
   log.info({ runtime: v.runtime, network: v.network, stateDir: v.stateDir }, 'pod runtime ready');
   // It also recovers the pods an earlier worker process left here (runner.list()), which
   // the host then re-adopts or stops.
-  return (await createPodRuntime(v, images)).runner;
+  return createPodRuntime({ ...v, warn: (msg) => log.warn(msg) }, images);
 }

@@ -47,6 +47,7 @@ describe('token refresh inside a running container (root, redis, registry, burst
     await provider?.stop();
     await host?.host.shutdown('handback');
     await runtime?.runner.close();
+    runtime?.release();
     await reg?.stop();
     await env?.stop();
     if (state) rmSync(state, { recursive: true, force: true });

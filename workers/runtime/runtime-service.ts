@@ -5,9 +5,11 @@
  * A CRI gRPC endpoint would be a thin adapter. User-caused problems surface as
  * BurstletErrors with a Kubernetes reason; every step undoes itself when it fails.
  *
- * Layout: `<root>/pods/<uid>/` holds the sandbox (pause bundle, /etc files), volumes,
- * `containers/<name>-<attempt>/` (bundle, mounted rootfs, record.json, termination-log)
- * and `logs/<name>/<attempt>.log` (CRI logs, kept until the pod is removed).
+ * Layout: `<runRoot>/pods/<uid>/` holds what lives only as long as the pod (pod.json, the
+ * sandbox's pause bundle and /etc files, `containers/<name>-<attempt>/` with the bundle,
+ * mounted rootfs, record.json and termination-log); `<root>/pods/<uid>/` holds its data on
+ * disk: volumes and `logs/<name>/<attempt>.log` (CRI logs, kept until the pod is removed).
+ * The worker's runRoot is a tmpfs (run-dir.ts); without one both are the same directory.
  */
 // The pod's and containers' own files (pod.json, bundle, records, /etc files) are written in
 // one native call per step (FileBatch) and removed in one (removeTree, which never crosses a
@@ -30,6 +32,8 @@ import { cleanupPodVolumes, containerVolumeMounts, preparePodVolumes, type PodVo
 
 export interface RuntimeServiceOptions {
   root: string;
+  /** Where the pods' short-lived files go (default `root`): the worker's tmpfs run directory. */
+  runRoot?: string;
   executor: Executor;
   images: ImageSource;
   network: SandboxNetwork;
@@ -37,7 +41,8 @@ export interface RuntimeServiceOptions {
   allowHostPath?: boolean;
 }
 
-interface PodEntry { job: PodJob; sandbox: SandboxInfo; volumes: PodVolume[]; dir: string }
+/** `dir`: the pod's run directory; `dataDir`: its volumes and logs (the same without a runRoot). */
+interface PodEntry { job: PodJob; sandbox: SandboxInfo; volumes: PodVolume[]; dir: string; dataDir?: string }
 
 export interface ExecSyncResult { stdout: Buffer; stderr: Buffer; exitCode: number; timedOut: boolean }
 
@@ -72,9 +77,14 @@ export class RuntimeService {
     return this.#o.executor;
   }
 
+  /** The pod's run directory (sandbox, bundles). */
   podDir(uid: string): string {
-    if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(uid)) throw new BurstletError('INVALID_INPUT', `invalid pod uid "${uid}"`);
-    return join(this.#o.root, 'pods', uid);
+    return join(this.#o.runRoot ?? this.#o.root, 'pods', validUid(uid));
+  }
+
+  /** The pod's data directory on disk (volumes, logs). */
+  podDataDir(uid: string): string {
+    return join(this.#o.root, 'pods', validUid(uid));
   }
 
   sandbox(uid: string): SandboxInfo | undefined {
@@ -85,21 +95,23 @@ export class RuntimeService {
   async runPodSandbox(job: PodJob): Promise<SandboxInfo> {
     if (this.#pods.has(job.uid)) return this.#pods.get(job.uid)!.sandbox;
     const dir = this.podDir(job.uid);
+    const dataDir = this.podDataDir(job.uid);
     await new FileBatch().dir(dir).commit();
     let volumes: PodVolume[] = [];
     try {
-      volumes = await preparePodVolumes(job.volumes ?? [], dir, { allowHostPath: this.#o.allowHostPath === true });
+      volumes = await preparePodVolumes(job.volumes ?? [], dataDir, { allowHostPath: this.#o.allowHostPath === true });
       const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network);
-      this.#pods.set(job.uid, { job, sandbox, volumes, dir });
-      await new FileBatch().file(join(dir, 'pod.json'), JSON.stringify({ job, sandbox, volumes, dir } satisfies PodEntry)).commit();
+      const entry: PodEntry = { job, sandbox, volumes, dir, dataDir };
+      this.#pods.set(job.uid, entry);
+      await new FileBatch().file(join(dir, 'pod.json'), JSON.stringify(entry)).commit();
       return sandbox;
     } catch (err) {
       const pause = await this.#o.executor.state(`${job.uid}_pause`).catch(() => undefined);
       if (pause?.pid) await detachNetwork(this.#o.network, job, { cni: true, pausePid: pause.pid }).catch(() => undefined);
       await removeSandbox(this.#o.executor, job.uid).catch(() => undefined);
-      await cleanupPodVolumes(dir, volumes).catch(() => undefined);
+      await cleanupPodVolumes(dataDir, volumes).catch(() => undefined);
       await removePodCgroups(job.uid);
-      await removeTree(dir);
+      await this.#removePodDirs(job.uid);
       throw err;
     }
   }
@@ -116,14 +128,19 @@ export class RuntimeService {
 
   /** Removes containers, sandbox, volumes, cgroups and the pod's directory (idempotent). */
   async removePodSandbox(uid: string): Promise<void> {
-    const dir = this.podDir(uid);
     await this.stopPodSandbox(uid);
     for (const c of await this.listContainers({ podUid: uid })) await this.removeContainer(c.id);
     await removeSandbox(this.#o.executor, uid);
-    await cleanupPodVolumes(dir, this.#pods.get(uid)?.volumes ?? []);
+    const pod = this.#pods.get(uid);
+    await cleanupPodVolumes(pod?.dataDir ?? pod?.dir ?? this.podDataDir(uid), pod?.volumes ?? []);
     await removePodCgroups(uid);
-    await removeTree(dir);
+    await this.#removePodDirs(uid);
     this.#pods.delete(uid);
+  }
+
+  async #removePodDirs(uid: string): Promise<void> {
+    await removeTree(this.podDir(uid));
+    if (this.#o.runRoot !== undefined) await removeTree(this.podDataDir(uid));
   }
 
   /** Writes the bundle (rootfs mounted, spec built) and creates the container; returns its id. */
@@ -133,12 +150,13 @@ export class RuntimeService {
     const id = `${uid}_${container.name}_${attempt}`;
     const bundle = join(pod.dir, 'containers', `${container.name}-${attempt}`);
     const rootfs = join(bundle, 'rootfs');
-    const logPath = join(pod.dir, 'logs', container.name, `${attempt}.log`);
+    const dataDir = pod.dataDir ?? pod.dir;
+    const logPath = join(dataDir, 'logs', container.name, `${attempt}.log`);
     const rec: ContainerRecord = {
       id, podUid: uid, name: container.name, attempt, image: image.image, imageId: image.imageId, createdAt: Date.now(),
       logPath, bundle, rootfs, stopSignal: parseStopSignal(image.config.stopSignal), terminationLog: join(bundle, 'termination-log'),
     };
-    await new FileBatch().dir(rootfs).dir(join(pod.dir, 'logs', container.name)).file(rec.terminationLog, '', { mode: 0o666 }).commit();
+    await new FileBatch().dir(rootfs).dir(join(dataDir, 'logs', container.name)).file(rec.terminationLog, '', { mode: 0o666 }).commit();
     try {
       for (const m of await this.#o.images.prepareRootfs(id, image)) await mountAt(m, rootfs);
       const spec = containerSpec({
@@ -281,7 +299,7 @@ export class RuntimeService {
    * never finished starting has no pod.json: it is listed too, and adopting it fails.
    */
   recover(): string[] {
-    const uids = readdirOr(join(this.#o.root, 'pods'));
+    const uids = [...new Set([...readdirOr(join(this.#o.runRoot ?? this.#o.root, 'pods')), ...readdirOr(join(this.#o.root, 'pods'))])];
     for (const uid of uids) {
       const dir = this.podDir(uid);
       const entry = readJson<PodEntry>(join(dir, 'pod.json'));
@@ -302,4 +320,9 @@ export class RuntimeService {
     }
     return best;
   }
+}
+
+function validUid(uid: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/.test(uid)) throw new BurstletError('INVALID_INPUT', `invalid pod uid "${uid}"`);
+  return uid;
 }
