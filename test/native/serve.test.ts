@@ -3,6 +3,7 @@
 // stderr and state JSON, for many concurrent requests.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -112,5 +113,34 @@ describe('state read in-process matches `burstlet-runtime state` (root)', { skip
     assert.match((missing as { error: string }).error, /does not exist/);
     assert.match((await cliState(id) as { error: string }).error, /does not exist/);
     await assert.rejects(readContainerState(root, '../x'), /invalid container id/);
+  });
+
+  test('create through serve: the call itself stays as the monitor (serve\'s child, bl-monitor), answered once the container waits; a failing create leaves nothing', async () => {
+    const server = new RuntimeServer(burstletRuntimePath);
+    const serveRoot = join(scratch.dir, 'serve-state');
+    const id = uniqueId('sv');
+    const bundle = scratch.bundle('sv', { args: ['sh', '-c', 'echo up; exit 3'] });
+    try {
+      const created = await server.run(['--root', serveRoot, 'create', '--bundle', bundle, '--log-path', join(scratch.dir, `${id}.log`), id]);
+      assert.deepEqual(created, { exitCode: 0, stdout: '', stderr: '' });
+      const st = JSON.parse(readFileSync(join(serveRoot, id, 'state.json'), 'utf8')) as { monitorPid: number; pid: number };
+      const serverPid = (server as unknown as { child: { pid: number } }).child.pid;
+      const stat = readFileSync(`/proc/${st.monitorPid}/stat`, 'utf8');
+      assert.equal(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), serverPid, 'the monitor is the serve call, not a process it forked');
+      assert.equal(readFileSync(`/proc/${st.monitorPid}/comm`, 'utf8').trim(), 'bl-monitor');
+      const srt = new NativeRuntime({ root: serveRoot });
+      await srt.start(id);
+      const stopped = await srt.waitForExit(id, { timeoutMs: 30_000 });
+      assert.equal(stopped.exit?.exitCode, 3);
+      await srt.delete(id);
+
+      const bad = scratch.bundle('sv-bad', { args: ['/no/such/binary'] });
+      const failed = await server.run(['--root', serveRoot, 'create', '--bundle', bad, '--log-path', join(scratch.dir, 'bad.log'), `${id}-bad`]);
+      assert.notEqual(failed.exitCode, 0);
+      assert.match(failed.stderr, /no\/such\/binary/);
+      assert.ok(!existsSync(join(serveRoot, `${id}-bad`)), 'no state left by a failed create');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -11,8 +11,14 @@
      request  u32 len | u32 id | argv as NUL-terminated strings   (len counts what follows it)
      answer   u32 len | u32 id | i32 status | u32 out_len | stdout bytes | stderr bytes
    status is the exit code, or 128+signal when the child was killed.  EOF on stdin: serve
-   answers what is in flight and exits 0.  */
+   answers what is in flight and exits 0.
+
+   A child may answer before it exits: it writes its status as a u32 on fd 3 (`create` does,
+   lib/container.c, and stays on as the container's monitor: one process fewer per
+   container).  serve then answers with what the child's stdout/stderr hold and forgets it;
+   the exit of such a child is reaped and not answered again.  */
 #include "cli.h"
+#include "../lib/container.h"
 #include "../lib/fsutil.h"
 
 #include <errno.h>
@@ -41,7 +47,7 @@ struct job
 {
   uint32_t id;
   pid_t pid;
-  int out_fd, err_fd; /* -1 once closed */
+  int out_fd, err_fd, done_fd; /* -1 once closed */
   struct buf out, err;
 };
 
@@ -120,13 +126,12 @@ drain (int *fd, struct buf *b)
     }
 }
 
-/* Sends the answer of an exited job and forgets it.  */
+/* Sends the answer of a job that exited or gave its status early, and forgets it.  */
 static void
-answer (struct serve *s, size_t i, int status)
+answer (struct serve *s, size_t i, int code)
 {
   struct job *j = &s->jobs[i];
   char head[16];
-  int code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
   /* Everything the child wrote is in its pipes now; a grandchild keeping them open (it
      should not) must not hold the answer back.  */
   drain (&j->out_fd, &j->out);
@@ -135,6 +140,8 @@ answer (struct serve *s, size_t i, int status)
     close (j->out_fd);
   if (j->err_fd >= 0)
     close (j->err_fd);
+  if (j->done_fd >= 0)
+    close (j->done_fd);
   put_u32 (head, (uint32_t) (12 + j->out.len + j->err.len));
   put_u32 (head + 4, j->id);
   put_u32 (head + 8, (uint32_t) code);
@@ -148,9 +155,31 @@ answer (struct serve *s, size_t i, int status)
   s->jobs[i] = s->jobs[--s->njobs];
 }
 
-/* In the forked child: plain signal state, stdio on the pipes, no other inherited fds.  */
+/* Reads a job's early status from its done pipe: answers with it, or notes the pipe's EOF.  */
+static void
+read_done (struct serve *s, size_t i)
+{
+  struct job *j = &s->jobs[i];
+  char b[4];
+  ssize_t n;
+  do
+    n = read (j->done_fd, b, sizeof b);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno == EAGAIN)
+    return;
+  if (n == (ssize_t) sizeof b)
+    {
+      answer (s, i, (int) get_u32 (b));
+      return;
+    }
+  close (j->done_fd); /* closed without a status (or a short one): the exit answers */
+  j->done_fd = -1;
+}
+
+/* In the forked child: plain signal state, stdio on the pipes, the done pipe on fd 3, no
+   other inherited fds.  */
 static _Noreturn void
-child_run (int out, int err, int argc, char **argv)
+child_run (int out, int err, int done, int argc, char **argv)
 {
   sigset_t none;
   int null = open ("/dev/null", O_RDONLY);
@@ -159,11 +188,13 @@ child_run (int out, int err, int argc, char **argv)
   signal (SIGCHLD, SIG_DFL);
   signal (SIGPIPE, SIG_DFL);
   sigprocmask (SIG_SETMASK, &none, NULL);
-  if (null < 0 || dup2 (null, 0) < 0 || dup2 (out, 1) < 0 || dup2 (err, 2) < 0)
+  if (null < 0 || dup2 (null, 0) < 0 || dup2 (out, 1) < 0 || dup2 (err, 2) < 0 || dup2 (done, 3) < 0
+      || fcntl (3, F_SETFD, FD_CLOEXEC) < 0)
     _exit (125);
-  if (close_range (3, ~0U, 0) < 0)
-    for (int fd = 3; fd < 1024; fd++)
+  if (close_range (4, ~0U, 0) < 0)
+    for (int fd = 4; fd < 1024; fd++)
       close (fd);
+  bl_create_done_fd = 3;
   exit (bl_cli_main (argc, argv));
 }
 
@@ -172,7 +203,7 @@ static void
 start_job (struct serve *s, uint32_t id, char *p, size_t n)
 {
   char *argv[MAX_ARGS + 2];
-  int argc = 1, out[2], err[2];
+  int argc = 1, out[2], err[2], done[2];
   pid_t pid;
   argv[0] = "burstlet-runtime";
   for (size_t off = 0; off < n && argc <= MAX_ARGS;)
@@ -184,24 +215,25 @@ start_job (struct serve *s, uint32_t id, char *p, size_t n)
       off += l + 1;
     }
   argv[argc] = NULL;
-  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0)
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0 || pipe2 (done, O_CLOEXEC) < 0)
     die ("pipe");
   fflush (stdout);
   pid = fork ();
   if (pid < 0)
     die ("fork");
   if (pid == 0)
-    child_run (out[1], err[1], argc, argv);
-  close (out[1]), close (err[1]);
+    child_run (out[1], err[1], done[1], argc, argv);
+  close (out[1]), close (err[1]), close (done[1]);
   fcntl (out[0], F_SETFL, O_NONBLOCK);
   fcntl (err[0], F_SETFL, O_NONBLOCK);
+  fcntl (done[0], F_SETFL, O_NONBLOCK);
   if (s->njobs == s->cap)
     {
       s->cap = s->cap ? s->cap * 2 : 64;
       if (!(s->jobs = realloc (s->jobs, s->cap * sizeof *s->jobs)))
         die ("realloc");
     }
-  s->jobs[s->njobs++] = (struct job){ .id = id, .pid = pid, .out_fd = out[0], .err_fd = err[0] };
+  s->jobs[s->njobs++] = (struct job){ .id = id, .pid = pid, .out_fd = out[0], .err_fd = err[0], .done_fd = done[0] };
 }
 
 /* Reads stdin and starts every complete request in it.  */
@@ -236,7 +268,8 @@ read_requests (struct serve *s)
   s->in.len -= off;
 }
 
-/* Reaps exited children and answers their requests.  */
+/* Reaps exited children and answers their requests (a child that answered early is not a
+   job any more: its exit is only reaped).  */
 static void
 reap (struct serve *s)
 {
@@ -249,7 +282,7 @@ reap (struct serve *s)
     for (size_t i = 0; i < s->njobs; i++)
       if (s->jobs[i].pid == pid)
         {
-          answer (s, i, status);
+          answer (s, i, WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
           break;
         }
 }
@@ -273,9 +306,9 @@ bl_cmd_serve (struct bl_cli *cli, int argc, char **argv)
   while (s.in_open || s.njobs > 0)
     {
       size_t nf = 0;
-      if (fcap < 2 + 2 * s.njobs)
+      if (fcap < 2 + 3 * s.njobs)
         {
-          fcap = 2 * (2 + 2 * s.njobs);
+          fcap = 2 * (2 + 3 * s.njobs);
           if (!(fds = realloc (fds, fcap * sizeof *fds)))
             die ("realloc");
         }
@@ -285,6 +318,7 @@ bl_cmd_serve (struct bl_cli *cli, int argc, char **argv)
         {
           fds[nf++] = (struct pollfd){ .fd = s.jobs[i].out_fd, .events = POLLIN };
           fds[nf++] = (struct pollfd){ .fd = s.jobs[i].err_fd, .events = POLLIN };
+          fds[nf++] = (struct pollfd){ .fd = s.jobs[i].done_fd, .events = POLLIN };
         }
       if (poll (fds, nf, -1) < 0)
         {
@@ -293,13 +327,18 @@ bl_cmd_serve (struct bl_cli *cli, int argc, char **argv)
           die ("poll");
         }
       /* Pipes first, so output is read before its job is answered.  */
-      for (size_t i = 0; i < s.njobs; i++)
+      size_t polled = s.njobs;
+      for (size_t i = 0; i < polled; i++)
         {
-          if (fds[2 + 2 * i].revents)
+          if (fds[2 + 3 * i].revents)
             drain (&s.jobs[i].out_fd, &s.jobs[i].out);
-          if (fds[3 + 2 * i].revents)
+          if (fds[3 + 3 * i].revents)
             drain (&s.jobs[i].err_fd, &s.jobs[i].err);
         }
+      /* Early answers, last job first: answer() moves the last job into the slot it frees.  */
+      for (size_t i = polled; i-- > 0;)
+        if (fds[4 + 3 * i].revents && s.jobs[i].done_fd == fds[4 + 3 * i].fd)
+          read_done (&s, i);
       if (fds[1].revents)
         read_requests (&s);
       if (fds[0].revents)

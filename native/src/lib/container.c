@@ -308,6 +308,46 @@ monitor_main (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, i
   _exit (bl_monitor_loop (&m, &code, &err) < 0 ? 1 : 0);
 }
 
+int bl_create_done_fd = -1;
+
+/* bl_container_create under `serve`: the call's own process becomes the monitor (one fork
+   and one exit fewer per container than forking monitor_main).  Returns only on failure,
+   with nothing left behind.  */
+static int
+create_in_place (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct bl_error *err)
+{
+  struct bl_monitor m = { .log_fd = -1, .out_fd = -1, .err_fd = -1, .state_dir = p->dir,
+                          .cg = p->cg, .cgpath = p->cgpath };
+  const char ok[4] = { 0, 0, 0, 0 };
+  int code, null;
+
+  prctl (PR_SET_NAME, "bl-monitor", 0, 0, 0);
+  setsid ();
+  if (spawn (o, p, fifo_fd, &m, err) < 0 || record_state (o, p, m.child, err) < 0)
+    {
+      if (m.child > 0)
+        kill (m.child, SIGKILL), waitpid (m.child, NULL, 0);
+      close (fifo_fd);
+      unprepare (p);
+      return -1;
+    }
+  close (fifo_fd);
+  fflush (stdout), fflush (stderr);
+  if (bl_write_all (bl_create_done_fd, ok, sizeof ok) < 0)
+    {
+      /* serve is gone: nobody learns of this container, so it must not stay.  */
+      kill (m.child, SIGKILL), waitpid (m.child, NULL, 0);
+      unprepare (p);
+      _exit (1);
+    }
+  close (bl_create_done_fd);
+  bl_create_done_fd = -1;
+  /* Let go of serve's pipes, as the forked monitor does of the caller's stdio.  */
+  null = open ("/dev/null", O_RDWR);
+  dup2 (null, 0), dup2 (null, 1), dup2 (null, 2);
+  _exit (bl_monitor_loop (&m, &code, err) < 0 ? 1 : 0);
+}
+
 /* Reads the monitor's report: "O<pid>" or "E<message>".  */
 static int
 read_report (int fd, pid_t *pid, struct bl_error *err)
@@ -338,6 +378,12 @@ bl_container_create (const struct bl_create_opts *o, pid_t *pid, struct bl_error
   snprintf (fifo, sizeof fifo, "%s/exec.fifo", p.dir);
   if (mkfifo (fifo, 0622) < 0 || (fifo_fd = open (fifo, O_PATH | O_CLOEXEC)) < 0)
     return bl_fail (err, errno, "mkfifo `%s`", fifo), unprepare (&p), -1;
+  if (bl_create_done_fd >= 0)
+    {
+      int r = create_in_place (o, &p, fifo_fd, err);
+      bl_spec_free (p.spec);
+      return r;
+    }
   if (pipe2 (report, O_CLOEXEC) < 0)
     return bl_fail (err, errno, "pipe"), unprepare (&p), -1;
   mon = fork ();

@@ -20,8 +20,12 @@ struct bl_create_opts
 
 /* Creates the container and returns once its init waits on exec.fifo.  A detached monitor
    (its own session) stays as the container's parent and outlives the caller.  On failure
-   nothing is left behind (state dir, cgroup).  */
+   nothing is left behind (state dir, cgroup).
+   With bl_create_done_fd >= 0 (a `serve` call, cmd-serve.c) the caller becomes the monitor
+   itself instead of forking one: once the container is created it flushes stdout/stderr,
+   writes its exit status 0 as a u32 on that fd, closes it and never returns.  */
 int bl_container_create (const struct bl_create_opts *o, pid_t *pid, struct bl_error *err);
+extern int bl_create_done_fd;
 
 /* Creates and starts the container with the caller as its monitor, waits for it to exit,
    removes it, and returns its exit code (128+signal when killed) in *code.  */
