@@ -226,10 +226,13 @@ export class JobConsumer {
       if (this.#abandoned || entry.mode === 'fenced' || !this.#o.locks.holds(pod.uid)) return;
       try {
         this.#o.locks.settling(pod.uid);
+        // Everything this worker says of the pod is published before the job moves on.
         if (entry.mode === 'handback') {
           this.#o.reporter.status(rescheduled(pod, this.#o.workerId));
+          await this.#o.reporter.flush(pod.uid);
           await moves.returnToQueue(this.#ctx, job);
         } else {
+          await this.#o.reporter.flush(pod.uid);
           await moves.complete(this.#ctx, job, outcome);
         }
         return;
@@ -248,6 +251,7 @@ export class JobConsumer {
       ...(statuses ? lostStatuses(statuses, previous) : {}),
       notes: [{ type: 'Warning', reason: 'WorkerLost', message, at: Date.now() }],
     });
+    await this.#o.reporter.flush(pod.uid);
     await moves.complete(this.#ctx, job, { phase: 'Failed', reason: 'WorkerLost', message });
   }
 

@@ -5,10 +5,15 @@
  * continues from if this one is lost), log lines go to the container's capped stream,
  * stats to `keys.stats(uid)` with a TTL.
  *
- * Calls never throw and never wait for Redis. Per pod at most one snapshot is in flight;
- * snapshots arriving meanwhile, or while Redis is unreachable, are merged into one pending
- * snapshot (the latest state wins, the `notes` of every merged snapshot are kept, so no
- * Kubernetes Event is lost) and sent when Redis is back. Log lines written while Redis is
+ * Calls never throw and never wait for Redis. A snapshot is sent `coalesceMs` (15 ms) after
+ * it arrives, or at once by `flush` (the host flushes a pod before its job leaves the worker,
+ * so nothing of ours is published after the pod moved on). Snapshots arriving meanwhile, while
+ * one is in flight, or while Redis is unreachable, are merged into one pending snapshot (the
+ * latest state wins, the `notes` of every merged snapshot are kept, so no Kubernetes Event is
+ * lost) and sent when Redis is back. A pod's steps come in bursts (sandbox up then its IP,
+ * container running then started, exited then the sandbox gone, a few ms apart): merged, a
+ * `/bin/true` pod publishes 3 events instead of 6, for the host's Redis and the provider alike;
+ * like the kubelet's status manager, intermediate states may be skipped, the latest never. Log lines written while Redis is
  * unreachable are dropped and counted: the CRI log files on the host stay complete.
  */
 import type { Redis } from 'ioredis';
@@ -48,6 +53,10 @@ type EventRedis = Redis & {
 interface PodState {
   inflight: boolean;
   pending: PodSnapshot | undefined;
+  /** The coalescing delay of `pending` runs. */
+  timer: NodeJS.Timeout | undefined;
+  /** Resolved when the pod has nothing pending or in flight (flush). */
+  settled: (() => void)[];
   stats: Omit<PodStats, 'workerId' | 'at'> | undefined;
 }
 
@@ -60,7 +69,11 @@ export interface ReporterOptions {
   log: Logger;
   /** Retry period for pending snapshots while Redis is unreachable. */
   retryMs?: number;
+  /** How long a snapshot waits for the next one to merge with (default 15 ms; 0 sends at once). */
+  coalesceMs?: number;
 }
+
+const DEFAULT_COALESCE_MS = 15;
 
 /** The `PodStatuses` of a snapshot without `seq` (the script adds it); '' when it has none. */
 function statusesJson(snapshot: PodSnapshot, workerId: string): string {
@@ -73,6 +86,13 @@ function statusesJson(snapshot: PodSnapshot, workerId: string): string {
 export function mergeSnapshots(older: PodSnapshot, newer: PodSnapshot): PodSnapshot {
   const notes = [...(older.notes ?? []), ...(newer.notes ?? [])].slice(-MAX_MERGED_NOTES);
   return notes.length ? { ...newer, notes } : newer;
+}
+
+/** Takes the pending snapshot out (status() puts it back, merged, with a fresh delay). */
+function takePending(state: PodState): PodSnapshot {
+  const snapshot = state.pending!;
+  state.pending = undefined;
+  return snapshot;
 }
 
 export class RedisReporter {
@@ -114,7 +134,28 @@ export class RedisReporter {
   status(snapshot: PodSnapshot): void {
     const state = this.#state(snapshot.uid);
     state.pending = state.pending ? mergeSnapshots(state.pending, snapshot) : snapshot;
-    if (!state.inflight) this.#send(snapshot.uid, state);
+    if (state.inflight || state.timer) return;
+    const delay = this.#o.coalesceMs ?? DEFAULT_COALESCE_MS;
+    if (delay <= 0) return this.#send(snapshot.uid, state);
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (state.pending) this.#send(snapshot.uid, state);
+      else this.#forgetIfIdle(snapshot.uid, state);
+    }, delay);
+  }
+
+  /**
+   * Sends the pod's pending snapshot now; resolves once nothing of the pod is pending or in
+   * flight, or at once while Redis is unreachable (the retry sends it later).
+   */
+  flush(uid: string): Promise<void> {
+    const state = this.#pods.get(uid);
+    if (!state || (!state.pending && !state.inflight)) return Promise.resolve();
+    clearTimeout(state.timer);
+    state.timer = undefined;
+    this.#send(uid, state);
+    if (!state.inflight) return Promise.resolve();
+    return new Promise((resolve) => state.settled.push(resolve));
   }
 
   log(uid: string, container: string, record: LogRecord): void {
@@ -140,6 +181,7 @@ export class RedisReporter {
 
   /** Resolves when no snapshot is pending or in flight, or after `timeoutMs`. */
   async drain(timeoutMs: number): Promise<boolean> {
+    for (const uid of [...this.#pods.keys()]) void this.flush(uid);
     if (this.#pods.size === 0) return true;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
@@ -155,12 +197,16 @@ export class RedisReporter {
     this.#closed = true;
     clearTimeout(this.#retry);
     this.#retry = undefined;
+    for (const state of this.#pods.values()) {
+      clearTimeout(state.timer);
+      state.timer = undefined;
+    }
   }
 
   #state(uid: string): PodState {
     let state = this.#pods.get(uid);
     if (!state) {
-      state = { inflight: false, pending: undefined, stats: undefined };
+      state = { inflight: false, pending: undefined, timer: undefined, settled: [], stats: undefined };
       this.#pods.set(uid, state);
     }
     return state;
@@ -195,8 +241,16 @@ export class RedisReporter {
       .then((sent) => {
         state.inflight = false;
         // After a failure only the retry timer or the 'ready' event resends: never a tight loop.
-        if (sent && state.pending) this.#send(uid, state);
-        else this.#forgetIfIdle(uid, state);
+        // What came in while this one was in flight goes now when it is being flushed, else
+        // after the coalescing delay.
+        if (sent && state.pending && !state.timer) {
+          if (state.settled.length > 0) this.#send(uid, state);
+          else this.status(takePending(state));
+        }
+        if (!state.inflight) {
+          for (const done of state.settled.splice(0)) done();
+          this.#forgetIfIdle(uid, state);
+        }
       });
   }
 
@@ -215,7 +269,7 @@ export class RedisReporter {
   }
 
   #forgetIfIdle(uid: string, state: PodState): void {
-    if (state.inflight || state.pending || state.stats) return;
+    if (state.inflight || state.pending || state.timer || state.stats) return;
     if (this.#pods.get(uid) === state) this.#pods.delete(uid);
     if (this.#pods.size === 0) {
       const idle = this.#idle;

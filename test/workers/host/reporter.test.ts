@@ -151,3 +151,46 @@ test("real redis-server: container statuses are stored with their event's seq on
   assert.equal((await stored()).seq, 4, 'another worker claimed the pod: a late snapshot of ours is not stored');
   assert.deepEqual((await events(redis, keys, 'u1')).map((e) => e.seq), [1, 2, 3, 4, 5], 'every event is still published');
 });
+
+test('real redis-server: snapshots close together go out as one event with every note; flush sends at once and resolves once published', async (t) => {
+  const keys = redisKeys(uniquePrefix('coalesce'));
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  // A long delay, so only flush can send within the test: no timing is asserted.
+  const r = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger(), coalesceMs: 60_000 });
+  t.after(() => {
+    r.close();
+    conn.disconnect();
+  });
+  r.status(snap('Pending', 'Scheduled'));
+  r.status(snap('Running', 'Started'));
+  assert.deepEqual(await events(redis, keys, 'u1'), [], 'nothing is sent before the delay or a flush');
+  await r.flush('u1');
+  let evs = await events(redis, keys, 'u1');
+  assert.deepEqual(evs.map((e) => [e.seq, e.phase, e.notes?.map((n) => n.reason)]), [[1, 'Running', ['Scheduled', 'Started']]]);
+
+  r.status(snap('Succeeded', 'Completed'));
+  await r.flush('u1');
+  await r.flush('u1'); // nothing pending: resolves at once
+  evs = await events(redis, keys, 'u1');
+  assert.deepEqual(evs.map((e) => [e.seq, e.phase]), [[1, 'Running'], [2, 'Succeeded']]);
+  assert.equal(await r.drain(5000), true);
+});
+
+test('real redis-server: with the default delay a snapshot goes out by itself', async (t) => {
+  const keys = redisKeys(uniquePrefix('delay'));
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  const r = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger() });
+  t.after(() => {
+    r.close();
+    conn.disconnect();
+  });
+  r.status(snap('Running', 'Started'));
+  const evs = await waitFor('the event', async () => {
+    const e = await events(redis, keys, 'u1');
+    return e.length ? e : undefined;
+  });
+  assert.deepEqual(evs.map((e) => e.phase), ['Running']);
+  assert.equal(await r.drain(5000), true);
+});
