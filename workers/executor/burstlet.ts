@@ -54,6 +54,8 @@ export class BurstletExecutor implements Executor {
   /** meta files as last written or read by this instance (every change goes through it). */
   private readonly metas = new Map<string, Meta>();
   readonly #deleting = new Map<string, Promise<void>>();
+  /** Containers stopped with their exit record: their state no longer changes until delete. */
+  readonly #final = new Map<string, ExecutorState>();
 
   constructor(root: string, binary?: string) {
     this.rt = new NativeRuntime({ runtime: 'burstlet', root: join(root, 'state'), binary });
@@ -91,6 +93,8 @@ export class BurstletExecutor implements Executor {
   }
 
   async state(id: string): Promise<ExecutorState | undefined> {
+    const final = this.#final.get(id);
+    if (final && existsSync(this.metaPath(id))) return { ...final }; // one stat, not two reads and /proc
     const meta = await this.meta(id);
     if (!meta) return undefined;
     const base = { id, bundle: meta.bundle };
@@ -117,6 +121,7 @@ export class BurstletExecutor implements Executor {
       if (st.exit.signal) state.signal = st.exit.signal;
       state.oomKilled = st.exit.oomKilled;
       state.finishedAt = Math.max(Date.parse(st.exit.finishedAt), meta.startedAt);
+      if (stopped) this.#final.set(id, { ...state });
     }
     return state;
   }
@@ -181,6 +186,7 @@ export class BurstletExecutor implements Executor {
     if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true });
     await loadNativeLib().removeTreeAsync(this.metaPath(id)); // an unlink: off the main thread
     this.metas.delete(id);
+    this.#final.delete(id);
   }
 
   async exec(id: string, args: string[], options: ExecOptions = {}): Promise<ExecProcess> {

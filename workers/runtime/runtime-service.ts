@@ -160,7 +160,7 @@ export class RuntimeService {
     try {
       for (const m of await this.#o.images.prepareRootfs(id, image)) await mountAt(m, rootfs);
       const spec = containerSpec({
-        job: pod.job, container, image: image.config, rootfs, namespaces: pod.sandbox.namespaces,
+        job: pod.job, container, image: image.config, rootfs, imageId: image.imageId, namespaces: pod.sandbox.namespaces,
         mounts: [
           ...pod.sandbox.etcMounts,
           ...(await containerVolumeMounts(container, pod.volumes)),

@@ -82,13 +82,23 @@ export async function ensurePauseRootfs(root: string, busybox = '/bin/busybox'):
   return dir;
 }
 
-const hostFile = (path: string) => {
+/** How long a host file (/etc/hosts, /etc/resolv.conf, the hostname) read for a pod is reused. */
+const HOST_FILE_TTL_MS = 2_000;
+const hostFiles = new Map<string, { text: string; at: number }>();
+
+/** A host file as pods copy it ('' when unreadable), read at most every 2 s: three reads per pod start showed in profiles. */
+function hostFile(path: string): string {
+  const known = hostFiles.get(path);
+  if (known && Date.now() - known.at < HOST_FILE_TTL_MS) return known.text;
+  let text = '';
   try {
-    return readSmall(path) ?? '';
+    text = readSmall(path) ?? '';
   } catch {
-    return '';
+    // unreadable: pods get an empty one
   }
-};
+  hostFiles.set(path, { text, at: Date.now() });
+  return text;
+}
 
 /** Writes the pod's managed /etc files into `dir` (one native call) and describes their binds. */
 async function writeEtcFiles(job: PodJob, dir: string, hostname: string, podIP: string | undefined, hostNet: boolean): Promise<OciMount[]> {
@@ -117,7 +127,7 @@ export function needsPause(job: PodJob, net: SandboxNetwork): boolean {
 /** Starts the pause process for `job` under `dir` (the pod's directory), when it needs one. */
 export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork): Promise<SandboxInfo> {
   const hostNet = job.hostNetwork === true || net.mode === 'host';
-  const hostname = hostNet ? (readSmall('/proc/sys/kernel/hostname') ?? '').trim() : podHostname(job.name, job.hostname);
+  const hostname = hostNet ? hostFile('/proc/sys/kernel/hostname').trim() : podHostname(job.name, job.hostname);
   if (!needsPause(job, net)) {
     const hostIP = hostIPv4();
     return {

@@ -17,6 +17,8 @@ export interface ContainerSpecInput {
   image: ImageDefaults;
   /** The mounted rootfs (absolute), used as root.path and for user lookups. */
   rootfs: string;
+  /** The image's id: a fresh rootfs holds its /etc/passwd and /etc/group, read once per image. */
+  imageId?: string;
   namespaces: SandboxNamespaces;
   /** Volume mounts and the pod's /etc files, already resolved to host paths. */
   mounts: readonly OciMount[];
@@ -35,7 +37,7 @@ export function containerSpec(input: ContainerSpecInput): OciSpec {
   return buildSpec(
     withRootPath(input.rootfs),
     withProcess(container, input.image, input.fields),
-    withUser(sc, { imageUser: input.image.user, rootfs: input.rootfs, podLabel: podLabel(job), container: container.name }),
+    withUser(sc, { imageUser: input.image.user, rootfs: input.rootfs, imageId: input.imageId, podLabel: podLabel(job), container: container.name }),
     withPrivileged(sc, input.allowPrivileged, container.name),
     withCapabilities(sc, container.name),
     withNoNewPrivileges(sc),

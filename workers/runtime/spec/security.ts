@@ -41,6 +41,11 @@ export interface UserContext {
   imageUser: string;
   /** Mounted rootfs, for /etc/passwd and /etc/group lookups (absent: numeric only). */
   rootfs?: string;
+  /**
+   * The image the rootfs was just made from: its /etc/passwd and /etc/group are the image's,
+   * so they are read once per image (a container start read both every time).
+   */
+  imageId?: string;
   /** `name_namespace(uid)` as the kubelet formats a pod in messages. */
   podLabel: string;
   container: string;
@@ -48,8 +53,23 @@ export interface UserContext {
 
 interface DbEntry { name: string; id: number; gid: number; members: string[] }
 
-function readDb(rootfs: string | undefined, file: 'passwd' | 'group'): DbEntry[] {
+const dbCache = new Map<string, DbEntry[]>();
+const DB_CACHE_MAX = 64;
+
+function readDb(rootfs: string | undefined, file: 'passwd' | 'group', imageId?: string): DbEntry[] {
   if (!rootfs) return [];
+  if (!imageId) return parseDb(rootfs, file);
+  const key = `${imageId}\0${file}`;
+  let entries = dbCache.get(key);
+  if (!entries) {
+    entries = parseDb(rootfs, file);
+    if (dbCache.size >= DB_CACHE_MAX) dbCache.delete(dbCache.keys().next().value!);
+    dbCache.set(key, entries);
+  }
+  return entries;
+}
+
+function parseDb(rootfs: string, file: 'passwd' | 'group'): DbEntry[] {
   let text = '';
   try {
     text = readFileSync(join(rootfs, 'etc', file), 'utf8');
@@ -84,8 +104,8 @@ function verifyNonRoot(sc: SecurityContext, u: UserContext, uid: number | undefi
 export function withUser(sc: SecurityContext, u: UserContext): SpecOption {
   return (spec) => {
     const [userPart, groupPart] = u.imageUser.split(':', 2) as [string, string | undefined];
-    const passwd = readDb(u.rootfs, 'passwd');
-    const groups = readDb(u.rootfs, 'group');
+    const passwd = readDb(u.rootfs, 'passwd', u.imageId);
+    const groups = readDb(u.rootfs, 'group', u.imageId);
     const imageUid = userPart === '' ? 0 : numeric(userPart) ? Number(userPart) : passwd.find((p) => p.name === userPart)?.id;
     verifyNonRoot(sc, u, numeric(userPart) || userPart === '' ? imageUid : undefined, userPart);
     const uid = sc.runAsUser ?? imageUid;
