@@ -5,7 +5,9 @@
  * With an offset file the position survives a worker restart (an adopting worker resumes;
  * a crash between send and save may repeat a few lines, never skip one).
  */
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { readSmall } from '../../src/small-files.ts';
 import type { LogRecord } from '../../src/schema/streams.ts';
 import { parseCri } from '../executor/cri-log-lines.ts';
 
@@ -44,8 +46,13 @@ export class LogFollower {
 
   async #read(): Promise<void> {
     if (this.#offset < 0) {
-      const saved = this.#offsetPath ? await readFile(this.#offsetPath, 'utf8').catch(() => '0') : '0';
-      this.#offset = Number(saved) || 0;
+      let saved: string | undefined;
+      try {
+        saved = this.#offsetPath ? readSmall(this.#offsetPath) : undefined; // a few bytes (src/small-files.ts)
+      } catch {
+        saved = undefined;
+      }
+      this.#offset = Number(saved ?? 0) || 0;
     }
     const before = this.#offset;
     await this.#readFrom();
@@ -53,8 +60,9 @@ export class LogFollower {
   }
 
   async #readFrom(): Promise<void> {
-    // Most polls find nothing new: one stat instead of open + read + close and a buffer.
-    const size = await stat(this.#path).then((st) => st.size, () => -1);
+    // Most polls find nothing new: one stat (synchronous: an inode lookup, no pool round trip)
+    // instead of open + read + close and a buffer.
+    const size = statSync(this.#path, { throwIfNoEntry: false })?.size ?? -1;
     if (size <= this.#offset) return;
     const fh = await open(this.#path, 'r').catch(() => undefined);
     if (!fh) return;

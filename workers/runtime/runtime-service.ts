@@ -14,8 +14,7 @@
 // The pod's and containers' own files (pod.json, bundle, records, /etc files) are written in
 // one native call per step (FileBatch) and removed in one (removeTree, which never crosses a
 // mount), both on a pool thread: not one round trip or blocking syscall per file.
-import { readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
@@ -47,6 +46,7 @@ interface PodEntry { job: PodJob; sandbox: SandboxInfo; volumes: PodVolume[]; di
 export interface ExecSyncResult { stdout: Buffer; stderr: Buffer; exitCode: number; timedOut: boolean }
 
 const DEFAULT_TERMINATION_PATH = '/dev/termination-log';
+const TERMINATION_MESSAGE_MAX = 4096;
 
 const readdirOr = (dir: string): string[] => {
   try {
@@ -243,11 +243,24 @@ export class RuntimeService {
     return toCriStatus(rec, await this.#o.executor.state(id));
   }
 
-  /** Termination message written by the container (first 4 KiB, as the kubelet reads it). */
+  /**
+   * Termination message written by the container (first 4 KiB, as the kubelet reads it).
+   * Read synchronously: at most 4 KiB from the run directory's tmpfs, where fs/promises'
+   * readFile took four pool round trips and read the whole file.
+   */
   async terminationMessage(id: string): Promise<string> {
     const rec = await this.#record(id);
-    const text = await readFile(rec.terminationLog, 'utf8').catch(() => '');
-    return text.slice(0, 4096);
+    let fd: number | undefined;
+    try {
+      fd = openSync(rec.terminationLog, 'r');
+      const buf = Buffer.alloc(TERMINATION_MESSAGE_MAX);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return buf.toString('utf8', 0, n).slice(0, TERMINATION_MESSAGE_MAX);
+    } catch {
+      return '';
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   async listContainers(filter: { podUid?: string } = {}): Promise<CriContainerStatus[]> {
