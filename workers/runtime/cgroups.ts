@@ -3,7 +3,7 @@
  * containers share a parent (as under the kubelet's pod cgroups). Runtimes remove only the
  * leaf they created; this removes the pod level in every mounted hierarchy (v1, v2, hybrid).
  */
-import { existsSync, readdirSync, rmdirSync, type Dirent } from 'node:fs';
+import { readdirSync, rmdirSync, type Dirent } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -24,12 +24,13 @@ export function cgroupMounts(): Promise<string[]> {
 // one call; only a cgroup with children is listed (a cgroup dir lists dozens of files).
 // Synchronous: cgroupfs calls never wait on a disk, and one per hierarchy through the thread
 // pool cost more than the calls (src/small-files.ts).
-function removeTree(dir: string): void {
+/** Returns whether `dir` is gone. */
+function removeTree(dir: string): boolean {
   try {
     rmdirSync(dir);
-    return;
+    return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
   }
   let entries: Dirent[] = [];
   try {
@@ -40,8 +41,9 @@ function removeTree(dir: string): void {
   for (const e of entries) if (e.isDirectory()) removeTree(join(dir, e.name));
   try {
     rmdirSync(dir);
-  } catch {
-    // busy (process still inside) or already gone
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT'; // else busy: a process is still inside
   }
 }
 
@@ -52,10 +54,10 @@ function removeTree(dir: string): void {
  * cgroup rmdirs); what is left after that stays (the leak checks will name it).
  */
 export async function removePodCgroups(uid: string): Promise<void> {
-  const dirs = (await cgroupMounts()).map((mp) => join(mp, podCgroup(uid)));
+  let dirs = (await cgroupMounts()).map((mp) => join(mp, podCgroup(uid)));
   for (let delay = 10; ; delay *= 2) {
-    for (const dir of dirs) removeTree(dir);
-    if (!dirs.some((d) => existsSync(d)) || delay > 640) return;
+    dirs = dirs.filter((dir) => !removeTree(dir));
+    if (dirs.length === 0 || delay > 640) return;
     await new Promise((r) => setTimeout(r, delay));
   }
 }

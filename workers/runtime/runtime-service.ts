@@ -96,14 +96,13 @@ export class RuntimeService {
     if (this.#pods.has(job.uid)) return this.#pods.get(job.uid)!.sandbox;
     const dir = this.podDir(job.uid);
     const dataDir = this.podDataDir(job.uid);
-    await new FileBatch().dir(dir).commit();
     let volumes: PodVolume[] = [];
     try {
       volumes = await preparePodVolumes(job.volumes ?? [], dataDir, { allowHostPath: this.#o.allowHostPath === true });
-      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network);
-      const entry: PodEntry = { job, sandbox, volumes, dir, dataDir };
-      this.#pods.set(job.uid, entry);
-      await new FileBatch().file(join(dir, 'pod.json'), JSON.stringify(entry)).commit();
+      // pod.json goes with the sandbox's /etc files (runSandbox makes the pod dir): one native call.
+      const podJson = (sandbox: SandboxInfo) => [{ path: join(dir, 'pod.json'), text: JSON.stringify({ job, sandbox, volumes, dir, dataDir } satisfies PodEntry) }];
+      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network, podJson);
+      this.#pods.set(job.uid, { job, sandbox, volumes, dir, dataDir });
       return sandbox;
     } catch (err) {
       const pause = await this.#o.executor.state(`${job.uid}_pause`).catch(() => undefined);

@@ -100,15 +100,25 @@ function hostFile(path: string): string {
   return text;
 }
 
-/** Writes the pod's managed /etc files into `dir` (one native call) and describes their binds. */
-async function writeEtcFiles(job: PodJob, dir: string, hostname: string, podIP: string | undefined, hostNet: boolean): Promise<OciMount[]> {
+/** Files the caller writes with the sandbox's own (pod.json): one native call for all. */
+export type SandboxFiles = (sandbox: SandboxInfo) => { path: string; text: string }[];
+
+/** The pod's managed /etc files in `dir` (with `dir` itself) and the caller's files, as one batch, and their binds. */
+function etcFiles(job: PodJob, dir: string, hostname: string, podIP: string | undefined, hostNet: boolean): { batch: FileBatch; mounts: OciMount[] } {
   const hosts = hostNet ? hostFile('/etc/hosts') : hostsFile(job, podIP, hostname);
-  await new FileBatch()
+  const batch = new FileBatch()
+    .dir(dir)
     .file(join(dir, 'hosts'), hosts)
     .file(join(dir, 'resolv.conf'), resolvConf(job, hostFile('/etc/resolv.conf')))
-    .file(join(dir, 'hostname'), `${hostname}\n`)
-    .commit();
-  return ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(dir, f), `/etc/${f}`));
+    .file(join(dir, 'hostname'), `${hostname}\n`);
+  return { batch, mounts: ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(dir, f), `/etc/${f}`)) };
+}
+
+/** Writes the /etc files and the caller's files for a ready `sandbox`. */
+async function writeFiles(sandbox: SandboxInfo, batch: FileBatch, extra: SandboxFiles | undefined): Promise<SandboxInfo> {
+  for (const f of extra?.(sandbox) ?? []) batch.file(f.path, f.text);
+  await batch.commit();
+  return sandbox;
 }
 
 /**
@@ -124,17 +134,21 @@ export function needsPause(job: PodJob, net: SandboxNetwork): boolean {
   return !(hostNet && job.restartPolicy === 'Never' && job.containers.length === 1 && (job.initContainers ?? []).length === 0);
 }
 
-/** Starts the pause process for `job` under `dir` (the pod's directory), when it needs one. */
-export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork): Promise<SandboxInfo> {
+/**
+ * Starts the pause process for `job` under `dir` (the pod's directory, made here), when it
+ * needs one; `files` are written in the same native call as the /etc files.
+ */
+export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork, files?: SandboxFiles): Promise<SandboxInfo> {
   const hostNet = job.hostNetwork === true || net.mode === 'host';
   const hostname = hostNet ? hostFile('/proc/sys/kernel/hostname').trim() : podHostname(job.name, job.hostname);
   if (!needsPause(job, net)) {
     const hostIP = hostIPv4();
-    return {
+    const etc = etcFiles(job, dir, hostname, hostIP, true);
+    return writeFiles({
       uid: job.uid, pauseId: '', pausePid: 0, hostname, hostIP, podIP: hostIP, dir, cni: false,
       namespaces: { network: 'host', ipc: job.hostIPC ? 'host' : 'new', uts: 'host', ...(job.hostPID ? { pid: 'host' as const } : {}) },
-      etcMounts: await writeEtcFiles(job, dir, hostname, hostIP, true),
-    };
+      etcMounts: etc.mounts,
+    }, etc.batch, files);
   }
   const pauseId = `${job.uid}_pause`;
   const bundle = join(dir, 'pause');
@@ -162,11 +176,12 @@ export async function runSandbox(executor: Executor, root: string, job: PodJob, 
   const hostIP = hostIPv4();
   const cni = !hostNet && net.mode === 'bridge';
   const podIP = hostNet ? hostIP : cni ? await cniAdd(net.bridge, job.uid, ns('net'), portMappings(job)) : undefined;
-  return {
+  const etc = etcFiles(job, dir, hostname, podIP, hostNet);
+  return writeFiles({
     uid: job.uid, pauseId, pausePid: st.pid, hostname, hostIP, podIP, dir, cni,
     namespaces: { network: hostNet ? 'host' : ns('net'), ipc: job.hostIPC ? 'host' : ns('ipc'), uts: hostNet ? 'host' : ns('uts'), ...(job.hostPID ? { pid: 'host' as const } : {}) },
-    etcMounts: await writeEtcFiles(job, dir, hostname, podIP, hostNet),
-  };
+    etcMounts: etc.mounts,
+  }, etc.batch, files);
 }
 
 /** Detaches the pod from the bridge network (CRI StopPodSandbox tears the network down first). */
