@@ -71,7 +71,7 @@ async function capture(w: WorkerChild, queue: Queue, redis: Redis, dest: string)
   const bundle = join(podDir, 'containers', 'main-0');
   await waitFor('the capture pod\'s bundle', () => existsSync(join(bundle, 'config.json')), 60_000);
   await waitFor('the capture pod started', async () => (await redis.get(w.keys.podSeq(uid))) !== null && existsSync(join(bundle, 'record.json')), 60_000);
-  const out = await captureBundle(bundle, podDir, dest);
+  const out = await captureBundle(bundle, [podDir, join(w.stateDir, 'runtime', 'pods', uid)], dest);
   await publish(redis, w.keys.control(w.id), { kind: 'stop', uid, gracePeriodSeconds: 0 });
   const [{ phase }] = await settled(queue, [uid], before);
   console.log(`captured the worker's container bundle (capture pod stopped: ${phase})`);

@@ -22,10 +22,10 @@ interface Spec {
 /**
  * Copies the container bundle at `bundle` (the worker's, while its container runs) to
  * `dest` as a bundle that runs /bin/true on its own: rootfs copied out of the overlay mount,
- * files bound from the pod directory copied next to it, namespaces the pod shared (paths of
+ * files bound from the pod's directories (run and data) copied next to it, namespaces the pod shared (paths of
  * its pause process) created anew, no cgroupsPath (the runtime then uses /burstlet/<id>).
  */
-export async function captureBundle(bundle: string, podDir: string, dest: string): Promise<string> {
+export async function captureBundle(bundle: string, podDirs: string[], dest: string): Promise<string> {
   const spec = JSON.parse(await readFile(join(bundle, 'config.json'), 'utf8')) as Spec;
   await mkdir(join(dest, 'files'), { recursive: true });
   await run('cp', ['-a', spec.root.path, join(dest, 'rootfs')]);
@@ -33,10 +33,11 @@ export async function captureBundle(bundle: string, podDir: string, dest: string
   spec.process.args = ['/bin/true'];
   let n = 0;
   for (const m of spec.mounts ?? []) {
-    if (!m.source?.startsWith(`${podDir}/`)) continue;
-    if (!(await stat(m.source)).isFile()) continue;
+    const source = m.source;
+    if (!source || !podDirs.some((d) => source.startsWith(`${d}/`))) continue;
+    if (!(await stat(source)).isFile()) continue;
     const copy = join(dest, 'files', `${n++}-${m.destination.replaceAll('/', '_')}`);
-    await copyFile(m.source, copy);
+    await copyFile(source, copy);
     m.source = copy;
   }
   if (spec.linux) {

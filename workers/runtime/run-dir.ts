@@ -1,7 +1,7 @@
 /**
  * The worker's run directory, `<stateDir>/run`: what lives exactly as long as the pods do —
  * the executor's state and meta, the container bundles (config.json, record.json, the rootfs
- * mount point, the termination-log), each pod's /etc files, pod.json and pause bundle. As
+ * mount point), each pod's pod.json and pause bundle. As
  * containerd keeps its state in /run/containerd and runc in /run/runc, it is a tmpfs: those
  * files are made and removed for every container, and on a disk each costs an inode
  * allocation and, on a file system mounted with `discard`, a synchronous discard when it
@@ -9,9 +9,9 @@
  * also right after a reboot: the containers are gone, and so is their state, so nothing stale
  * is re-adopted. It survives the worker process, so a restarted worker re-adopts its pods.
  *
- * Logs, disk-backed emptyDir and configMap/secret volumes stay under `<stateDir>/runtime` on
- * disk, and the image store and snapshots (the containers' writable layers) under
- * `<stateDir>/images`.
+ * Logs, termination messages, /etc files, disk-backed emptyDir and configMap/secret volumes stay under
+ * `<stateDir>/runtime` on disk (nothing a container writes lands in the tmpfs), and the image
+ * store and snapshots (the containers' writable layers) under `<stateDir>/images`.
  *
  * Without root (or where mounting is refused) the run directory is a plain directory.
  */

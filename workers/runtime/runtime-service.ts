@@ -5,10 +5,11 @@
  * A CRI gRPC endpoint would be a thin adapter. User-caused problems surface as
  * BurstletErrors with a Kubernetes reason; every step undoes itself when it fails.
  *
- * Layout: `<runRoot>/pods/<uid>/` holds what lives only as long as the pod (pod.json, the
- * sandbox's pause bundle and /etc files, `containers/<name>-<attempt>/` with the bundle,
- * mounted rootfs, record.json and termination-log); `<root>/pods/<uid>/` holds its data on
- * disk: volumes and `logs/<name>/<attempt>.log` (CRI logs, kept until the pod is removed).
+ * Layout: `<runRoot>/pods/<uid>/` holds what lives only as long as the pod and no container
+ * writes (pod.json, the sandbox's pause bundle, `containers/<name>-<attempt>/` with the
+ * bundle, mounted rootfs and record.json); `<root>/pods/<uid>/` holds what containers write,
+ * on disk: the /etc files (hosts, resolv.conf, hostname), volumes, `logs/<name>/<attempt>.log`
+ * (CRI logs) and `<attempt>.termination-log` beside it, kept until the pod is removed.
  * The worker's runRoot is a tmpfs (run-dir.ts); without one both are the same directory.
  */
 // The pod's and containers' own files (pod.json, bundle, records, /etc files) are written in
@@ -101,7 +102,7 @@ export class RuntimeService {
       volumes = await preparePodVolumes(job.volumes ?? [], dataDir, { allowHostPath: this.#o.allowHostPath === true });
       // pod.json goes with the sandbox's /etc files (runSandbox makes the pod dir): one native call.
       const podJson = (sandbox: SandboxInfo) => [{ path: join(dir, 'pod.json'), text: JSON.stringify({ job, sandbox, volumes, dir, dataDir } satisfies PodEntry) }];
-      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network, podJson);
+      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network, podJson, dataDir);
       this.#pods.set(job.uid, { job, sandbox, volumes, dir, dataDir });
       return sandbox;
     } catch (err) {
@@ -153,7 +154,7 @@ export class RuntimeService {
     const logPath = join(dataDir, 'logs', container.name, `${attempt}.log`);
     const rec: ContainerRecord = {
       id, podUid: uid, name: container.name, attempt, image: image.image, imageId: image.imageId, createdAt: Date.now(),
-      logPath, bundle, rootfs, stopSignal: parseStopSignal(image.config.stopSignal), terminationLog: join(bundle, 'termination-log'),
+      logPath, bundle, rootfs, stopSignal: parseStopSignal(image.config.stopSignal), terminationLog: join(dataDir, 'logs', container.name, `${attempt}.termination-log`),
     };
     await new FileBatch().dir(rootfs).dir(join(dataDir, 'logs', container.name)).file(rec.terminationLog, '', { mode: 0o666 }).commit();
     try {
@@ -244,8 +245,10 @@ export class RuntimeService {
 
   /**
    * Termination message written by the container (first 4 KiB, as the kubelet reads it).
-   * Read synchronously: at most 4 KiB from the run directory's tmpfs, where fs/promises'
-   * readFile took four pool round trips and read the whole file.
+   * Read synchronously (at most 4 KiB): fs/promises' readFile took four pool round trips
+   * and read the whole file. The file is on disk beside the container's log, as the
+   * kubelet keeps it, not in the run directory: a container filling it must not fill the
+   * tmpfs every pod's bundle needs.
    */
   async terminationMessage(id: string): Promise<string> {
     const rec = await this.#record(id);

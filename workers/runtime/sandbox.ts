@@ -103,15 +103,20 @@ function hostFile(path: string): string {
 /** Files the caller writes with the sandbox's own (pod.json): one native call for all. */
 export type SandboxFiles = (sandbox: SandboxInfo) => { path: string; text: string }[];
 
-/** The pod's managed /etc files in `dir` (with `dir` itself) and the caller's files, as one batch, and their binds. */
-function etcFiles(job: PodJob, dir: string, hostname: string, podIP: string | undefined, hostNet: boolean): { batch: FileBatch; mounts: OciMount[] } {
+/**
+ * The pod's managed /etc files in `etcDir` (the pod's data dir: containers may write them, so
+ * they are on disk, as the kubelet and containerd keep theirs) with `dir` and `etcDir`
+ * themselves, as one batch (the caller's files join it), and their binds.
+ */
+function etcFiles(job: PodJob, dir: string, etcDir: string, hostname: string, podIP: string | undefined, hostNet: boolean): { batch: FileBatch; mounts: OciMount[] } {
   const hosts = hostNet ? hostFile('/etc/hosts') : hostsFile(job, podIP, hostname);
   const batch = new FileBatch()
     .dir(dir)
-    .file(join(dir, 'hosts'), hosts)
-    .file(join(dir, 'resolv.conf'), resolvConf(job, hostFile('/etc/resolv.conf')))
-    .file(join(dir, 'hostname'), `${hostname}\n`);
-  return { batch, mounts: ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(dir, f), `/etc/${f}`)) };
+    .dir(etcDir)
+    .file(join(etcDir, 'hosts'), hosts)
+    .file(join(etcDir, 'resolv.conf'), resolvConf(job, hostFile('/etc/resolv.conf')))
+    .file(join(etcDir, 'hostname'), `${hostname}\n`);
+  return { batch, mounts: ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(etcDir, f), `/etc/${f}`)) };
 }
 
 /** Writes the /etc files and the caller's files for a ready `sandbox`. */
@@ -136,14 +141,15 @@ export function needsPause(job: PodJob, net: SandboxNetwork): boolean {
 
 /**
  * Starts the pause process for `job` under `dir` (the pod's directory, made here), when it
- * needs one; `files` are written in the same native call as the /etc files.
+ * needs one, and writes the pod's /etc files to `etcDir` (default `dir`); `files` are written
+ * in the same native call as the /etc files.
  */
-export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork, files?: SandboxFiles): Promise<SandboxInfo> {
+export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork, files?: SandboxFiles, etcDir = dir): Promise<SandboxInfo> {
   const hostNet = job.hostNetwork === true || net.mode === 'host';
   const hostname = hostNet ? hostFile('/proc/sys/kernel/hostname').trim() : podHostname(job.name, job.hostname);
   if (!needsPause(job, net)) {
     const hostIP = hostIPv4();
-    const etc = etcFiles(job, dir, hostname, hostIP, true);
+    const etc = etcFiles(job, dir, etcDir, hostname, hostIP, true);
     return writeFiles({
       uid: job.uid, pauseId: '', pausePid: 0, hostname, hostIP, podIP: hostIP, dir, cni: false,
       namespaces: { network: 'host', ipc: job.hostIPC ? 'host' : 'new', uts: 'host', ...(job.hostPID ? { pid: 'host' as const } : {}) },
@@ -176,7 +182,7 @@ export async function runSandbox(executor: Executor, root: string, job: PodJob, 
   const hostIP = hostIPv4();
   const cni = !hostNet && net.mode === 'bridge';
   const podIP = hostNet ? hostIP : cni ? await cniAdd(net.bridge, job.uid, ns('net'), portMappings(job)) : undefined;
-  const etc = etcFiles(job, dir, hostname, podIP, hostNet);
+  const etc = etcFiles(job, dir, etcDir, hostname, podIP, hostNet);
   return writeFiles({
     uid: job.uid, pauseId, pausePid: st.pid, hostname, hostIP, podIP, dir, cni,
     namespaces: { network: hostNet ? 'host' : ns('net'), ipc: job.hostIPC ? 'host' : ns('ipc'), uts: hostNet ? 'host' : ns('uts'), ...(job.hostPID ? { pid: 'host' as const } : {}) },
