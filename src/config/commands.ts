@@ -44,7 +44,7 @@ export const workerSpec = {
   pool: def(str('a DNS-1123 label (lower-case letters, digits and "-", at most 63)', DNS_LABEL), 'pool (queue) this worker serves', 'default'),
   workerId: opt(str(), 'worker id (default: hostname + random suffix)'),
   runtime: def(oneOf('burstlet', 'runc', 'crun'), 'OCI runtime that runs containers', 'burstlet'),
-  stateDir: def(str('a directory path'), 'where images, snapshots and container state live', '/var/lib/burstlet'),
+  stateDir: def(str('a directory path'), 'where images, snapshots, logs and volumes live; container state goes on a tmpfs mounted at <dir>/run', '/var/lib/burstlet'),
   cpu: opt(cpu(), 'allocatable CPU (default: detected)'),
   memory: opt(memory(), 'allocatable memory (default: detected)'),
   maxPods: def(int(1, 1000), 'allocatable pods', 110),
