@@ -1,6 +1,7 @@
-/* create and run: prepare state dir and cgroup, clone the init into its namespaces, and
-   become (or fork) its monitor.  */
+/* run, and what create shares with it (container-priv.h): prepare the state dir and cgroup,
+   clone the init into its namespaces, record the state.  create and its monitor: create.c.  */
 #include "container.h"
+#include "container-priv.h"
 #include "cgroup.h"
 #include "fsutil.h"
 #include "init.h"
@@ -24,20 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Everything create/run share between preparation, spawn and cleanup.  */
-struct prepared
-{
-  struct bl_spec *spec;
-  const struct bl_cgroup_ops *cg;
-  char cgpath[PATH_MAX];
-  char dir[PATH_MAX];
-  char bundle[PATH_MAX];
-  struct bl_state st;
-};
-
 /* Loads the spec and creates the state dir and cgroup; undoes what it did on failure.  */
-static int
-prepare (const struct bl_create_opts *o, struct prepared *p, struct bl_error *err)
+int
+bl_prepare (const struct bl_create_opts *o, struct prepared *p, struct bl_error *err)
 {
   memset (p, 0, sizeof *p);
   if (realpath (o->bundle, p->bundle) == NULL)
@@ -64,8 +54,8 @@ prepare (const struct bl_create_opts *o, struct prepared *p, struct bl_error *er
 }
 
 /* Removes what prepare made (after a failure, or after run).  */
-static void
-unprepare (struct prepared *p)
+void
+bl_unprepare (struct prepared *p)
 {
   if (p->cg)
     p->cg->destroy (p->cgpath, NULL);
@@ -225,9 +215,9 @@ after_clone (struct prepared *p, struct bl_init_ctx *ctx, int sync_fd, int out[2
 }
 
 /* Clones the init and waits until it is ready.  The caller becomes its monitor.  */
-static int
-spawn (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct bl_monitor *m,
-       struct bl_error *err)
+int
+bl_spawn (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct bl_monitor *m,
+          struct bl_error *err)
 {
   struct bl_init_ctx ctx = { .spec = p->spec, .cg = p->cg, .cgpath = p->cgpath, .fifo_fd = fifo_fd };
   int sv[2], out[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -261,8 +251,8 @@ spawn (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct b
 }
 
 /* Fills and writes state.json once the init is ready.  */
-static int
-record_state (const struct bl_create_opts *o, struct prepared *p, pid_t child, struct bl_error *err)
+int
+bl_record_state (const struct bl_create_opts *o, struct prepared *p, pid_t child, struct bl_error *err)
 {
   struct bl_state *st = &p->st;
   snprintf (st->id, sizeof st->id, "%s", o->id);
@@ -279,153 +269,24 @@ record_state (const struct bl_create_opts *o, struct prepared *p, pid_t child, s
   return bl_state_save (st, err);
 }
 
-/* The forked monitor of `create`: reports to the caller through `report`, then stays.  */
-static _Noreturn void
-monitor_main (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, int report)
-{
-  struct bl_error err = { 0 };
-  struct bl_monitor m = { .log_fd = -1, .out_fd = -1, .err_fd = -1, .state_dir = p->dir,
-                          .cg = p->cg, .cgpath = p->cgpath };
-  char msg[BL_ERROR_MAX + 32];
-  int code, null;
-
-  /* `ps`/`top` name it: a monitor outlives the command that forked it.  */
-  prctl (PR_SET_NAME, "bl-monitor", 0, 0, 0);
-
-  setsid ();
-  if (spawn (o, p, fifo_fd, &m, &err) < 0 || record_state (o, p, m.child, &err) < 0)
-    {
-      dprintf (report, "E%s", err.msg);
-      _exit (1);
-    }
-  close (fifo_fd);
-  snprintf (msg, sizeof msg, "O%d", m.child);
-  (void) !write (report, msg, strlen (msg));
-  close (report);
-  /* Let go of the caller's stdio so its pipes close when it exits.  */
-  null = open ("/dev/null", O_RDWR);
-  dup2 (null, 0), dup2 (null, 1), dup2 (null, 2);
-  _exit (bl_monitor_loop (&m, &code, &err) < 0 ? 1 : 0);
-}
-
-int bl_create_done_fd = -1;
-
-/* bl_container_create under `serve`: the call's own process becomes the monitor (one fork
-   and one exit fewer per container than forking monitor_main).  Returns only on failure,
-   with nothing left behind.  */
-static int
-create_in_place (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, struct bl_error *err)
-{
-  struct bl_monitor m = { .log_fd = -1, .out_fd = -1, .err_fd = -1, .state_dir = p->dir,
-                          .cg = p->cg, .cgpath = p->cgpath };
-  const char ok[4] = { 0, 0, 0, 0 };
-  int code, null;
-
-  prctl (PR_SET_NAME, "bl-monitor", 0, 0, 0);
-  setsid ();
-  if (spawn (o, p, fifo_fd, &m, err) < 0 || record_state (o, p, m.child, err) < 0)
-    {
-      if (m.child > 0)
-        kill (m.child, SIGKILL), waitpid (m.child, NULL, 0);
-      close (fifo_fd);
-      unprepare (p);
-      return -1;
-    }
-  close (fifo_fd);
-  fflush (stdout), fflush (stderr);
-  if (bl_write_all (bl_create_done_fd, ok, sizeof ok) < 0)
-    {
-      /* serve is gone: nobody learns of this container, so it must not stay.  */
-      kill (m.child, SIGKILL), waitpid (m.child, NULL, 0);
-      unprepare (p);
-      _exit (1);
-    }
-  close (bl_create_done_fd);
-  bl_create_done_fd = -1;
-  /* Let go of serve's pipes, as the forked monitor does of the caller's stdio.  */
-  null = open ("/dev/null", O_RDWR);
-  dup2 (null, 0), dup2 (null, 1), dup2 (null, 2);
-  _exit (bl_monitor_loop (&m, &code, err) < 0 ? 1 : 0);
-}
-
-/* Reads the monitor's report: "O<pid>" or "E<message>".  */
-static int
-read_report (int fd, pid_t *pid, struct bl_error *err)
-{
-  char msg[BL_ERROR_MAX + 32];
-  size_t got = 0;
-  ssize_t n;
-  while (got < sizeof msg - 1 && (n = read (fd, msg + got, sizeof msg - 1 - got)) > 0)
-    got += (size_t) n;
-  msg[got] = '\0';
-  if (got > 1 && msg[0] == 'O')
-    return *pid = (pid_t) atoi (msg + 1), 0;
-  if (got > 1 && msg[0] == 'E')
-    return bl_fail (err, 0, "%s", msg + 1);
-  return bl_fail (err, 0, "the monitor exited before the container was created");
-}
-
-int
-bl_container_create (const struct bl_create_opts *o, pid_t *pid, struct bl_error *err)
-{
-  struct prepared p;
-  char fifo[PATH_MAX + 16];
-  int report[2], fifo_fd;
-  pid_t mon;
-
-  if (prepare (o, &p, err) < 0)
-    return bl_spec_free (p.spec), -1;
-  snprintf (fifo, sizeof fifo, "%s/exec.fifo", p.dir);
-  if (mkfifo (fifo, 0622) < 0 || (fifo_fd = open (fifo, O_PATH | O_CLOEXEC)) < 0)
-    return bl_fail (err, errno, "mkfifo `%s`", fifo), unprepare (&p), -1;
-  if (bl_create_done_fd >= 0)
-    {
-      int r = create_in_place (o, &p, fifo_fd, err);
-      bl_spec_free (p.spec);
-      return r;
-    }
-  if (pipe2 (report, O_CLOEXEC) < 0)
-    return bl_fail (err, errno, "pipe"), unprepare (&p), -1;
-  mon = fork ();
-  if (mon < 0)
-    return bl_fail (err, errno, "fork monitor"), unprepare (&p), -1;
-  if (mon == 0)
-    {
-      close (report[0]);
-      monitor_main (o, &p, fifo_fd, report[1]);
-    }
-  close (report[1]);
-  close (fifo_fd);
-  int r = read_report (report[0], pid, err);
-  close (report[0]);
-  if (r < 0)
-    {
-      waitpid (mon, NULL, 0);
-      unprepare (&p);
-      return -1;
-    }
-  bl_spec_free (p.spec);
-  return 0;
-}
-
 int
 bl_container_run (const struct bl_create_opts *o, int *code, struct bl_error *err)
 {
   struct prepared p;
   struct bl_monitor m = { .log_fd = -1, .out_fd = -1, .err_fd = -1 };
   int r;
-  if (prepare (o, &p, err) < 0)
+  if (bl_prepare (o, &p, err) < 0)
     return bl_spec_free (p.spec), -1;
   m.state_dir = p.dir;
   m.cg = p.cg;
   m.cgpath = p.cgpath;
-  r = spawn (o, &p, -1, &m, err);
+  r = bl_spawn (o, &p, -1, &m, err);
   if (r == 0)
-    r = record_state (o, &p, m.child, err);
+    r = bl_record_state (o, &p, m.child, err);
   if (r == 0)
     r = bl_monitor_loop (&m, code, err);
   else if (m.child > 0)
     kill (m.child, SIGKILL), waitpid (m.child, NULL, 0);
-  unprepare (&p);
+  bl_unprepare (&p);
   return r;
 }
