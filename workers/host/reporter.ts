@@ -12,9 +12,10 @@
  * latest state wins, the `notes` of every merged snapshot are kept, so no Kubernetes Event is
  * lost) and sent when Redis is back. A pod's steps come in bursts (sandbox up then its IP,
  * container running then started, exited then the sandbox gone, a few ms apart): merged, a
- * `/bin/true` pod publishes 3 events instead of 6, for the host's Redis and the provider alike;
- * like the kubelet's status manager, intermediate states may be skipped, the latest never. Log lines written while Redis is
- * unreachable are dropped and counted: the CRI log files on the host stay complete.
+ * `/bin/true` pod publishes 3 events instead of 6, for the host's Redis and the provider
+ * alike; as with the kubelet's status manager, intermediate states may be skipped, the
+ * latest never. Log lines written while Redis is unreachable are dropped and counted: the
+ * CRI log files on the host stay complete.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -88,13 +89,6 @@ export function mergeSnapshots(older: PodSnapshot, newer: PodSnapshot): PodSnaps
   return notes.length ? { ...newer, notes } : newer;
 }
 
-/** Takes the pending snapshot out (status() puts it back, merged, with a fresh delay). */
-function takePending(state: PodState): PodSnapshot {
-  const snapshot = state.pending!;
-  state.pending = undefined;
-  return snapshot;
-}
-
 export class RedisReporter {
   readonly #o: ReporterOptions;
   readonly #redis: EventRedis;
@@ -134,14 +128,7 @@ export class RedisReporter {
   status(snapshot: PodSnapshot): void {
     const state = this.#state(snapshot.uid);
     state.pending = state.pending ? mergeSnapshots(state.pending, snapshot) : snapshot;
-    if (state.inflight || state.timer) return;
-    const delay = this.#o.coalesceMs ?? DEFAULT_COALESCE_MS;
-    if (delay <= 0) return this.#send(snapshot.uid, state);
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      if (state.pending) this.#send(snapshot.uid, state);
-      else this.#forgetIfIdle(snapshot.uid, state);
-    }, delay);
+    if (!state.inflight && !state.timer) this.#schedule(snapshot.uid, state);
   }
 
   /**
@@ -212,6 +199,17 @@ export class RedisReporter {
     return state;
   }
 
+  /** Sends the pending snapshot after the coalescing delay (at once without one). */
+  #schedule(uid: string, state: PodState): void {
+    const delay = this.#o.coalesceMs ?? DEFAULT_COALESCE_MS;
+    if (delay <= 0) return this.#send(uid, state);
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (state.pending) this.#send(uid, state);
+      else this.#forgetIfIdle(uid, state);
+    }, delay);
+  }
+
   #send(uid: string, state: PodState): void {
     const snapshot = state.pending;
     if (!snapshot || state.inflight || this.#closed) return;
@@ -245,7 +243,7 @@ export class RedisReporter {
         // after the coalescing delay.
         if (sent && state.pending && !state.timer) {
           if (state.settled.length > 0) this.#send(uid, state);
-          else this.status(takePending(state));
+          else this.#schedule(uid, state);
         }
         if (!state.inflight) {
           for (const done of state.settled.splice(0)) done();
