@@ -1,9 +1,9 @@
 /**
  * Builds the worker's PodRunner from its settings: the executor by `--runtime`, the pod
  * network by `--network`, the image service the host already made, and state under
- * `<stateDir>/runtime` (disk: logs, volumes, IPAM leases) and `<stateDir>/run` (the tmpfs run
- * directory: executor state, bundles, sandbox files; see run-dir.ts). The one place that wires
- * the runtime together.
+ * `<stateDir>/runtime` (disk: what containers write — logs, /etc files, volumes — and IPAM
+ * leases) and `<stateDir>/run` (the tmpfs run directory: executor state, bundles, pod records;
+ * see run-dir.ts). The one place that wires the runtime together.
  */
 import { join } from 'node:path';
 import type { ImageService } from '../image/image-service.ts';

@@ -41,7 +41,7 @@ export interface RuntimeServiceOptions {
   allowHostPath?: boolean;
 }
 
-/** `dir`: the pod's run directory; `dataDir`: its volumes and logs (the same without a runRoot). */
+/** `dir`: the pod's run directory; `dataDir`: what its containers write (the same without a runRoot). */
 interface PodEntry { job: PodJob; sandbox: SandboxInfo; volumes: PodVolume[]; dir: string; dataDir?: string }
 
 export interface ExecSyncResult { stdout: Buffer; stderr: Buffer; exitCode: number; timedOut: boolean }
@@ -83,7 +83,7 @@ export class RuntimeService {
     return join(this.#o.runRoot ?? this.#o.root, 'pods', validUid(uid));
   }
 
-  /** The pod's data directory on disk (volumes, logs). */
+  /** The pod's data directory on disk (volumes, logs, /etc files, termination messages). */
   podDataDir(uid: string): string {
     return join(this.#o.root, 'pods', validUid(uid));
   }
