@@ -58,7 +58,8 @@ for (const executor of executors) {
       const containerID = statusOf(before!, 'ticker').containerID;
 
       const images = dirImageSource(rootfs.path, join(state, 'snap'));
-      const runtime = new RuntimeService({ root: state, executor: crashTestExecutor(executor, state), images, network: { mode: 'none' } });
+      const run = join(state, 'run'); // as support/runner-child.ts: the worker's split layout
+      const runtime = new RuntimeService({ root: state, runRoot: run, executor: crashTestExecutor(executor, run), images, network: { mode: 'none' } });
       runner = new RuntimePodRunner({ runtime, images });
       assert.deepEqual(runner.recover(), [job.uid]);
       assert.deepEqual(runner.list(), [job.uid]);
@@ -79,6 +80,7 @@ for (const executor of executors) {
       assert.ok(rec.lines('ticker').includes('bye'));
       assert.deepEqual(rec.notes().filter((n) => n.reason === 'FailedKillPod').map((n) => n.message), [], 'the pod was torn down');
       assert.deepEqual(await podLeftovers(job.uid, runtime.podDir(job.uid), runtime.executor), []);
+      assert.deepEqual(await podLeftovers(job.uid, runtime.podDataDir(job.uid), runtime.executor), []);
     });
   });
 }

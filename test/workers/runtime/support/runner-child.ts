@@ -9,7 +9,9 @@ import { crashTestExecutor, type CrashTestExecutor } from './crash-executor.ts';
 
 const [executor, state, lower, jobJson] = process.argv.slice(2);
 const images = dirImageSource(lower, join(state, 'snap'));
-const runtime = new RuntimeService({ root: state, executor: crashTestExecutor(executor as CrashTestExecutor, state), images, network: { mode: 'none' } });
+// The worker's layout: pod records, bundles and executor state in a run directory of their own.
+const run = join(state, 'run');
+const runtime = new RuntimeService({ root: state, runRoot: run, executor: crashTestExecutor(executor as CrashTestExecutor, run), images, network: { mode: 'none' } });
 const runner = new RuntimePodRunner({ runtime, images });
 const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 await runner.run(JSON.parse(jobJson) as PodJob, {
