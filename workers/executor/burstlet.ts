@@ -136,7 +136,9 @@ export class BurstletExecutor implements Executor {
     let wake: (() => void) | undefined;
     let watcher: FSWatcher | undefined;
     try {
-      watcher = watch(dir, () => wake?.());
+      // Only the exit record wakes the wait: the monitor's temp file and the start's fifo
+      // removal are events in the same directory (a wake-up and a check each).
+      watcher = watch(dir, (_event, name) => (name === 'exit.json' || !name) && wake?.());
       watcher.on('error', () => undefined); // the directory went away: the poll below notices
     } catch {
       watcher = undefined; // no directory yet or no inotify: poll
