@@ -51,24 +51,28 @@ export interface SandboxInfo {
   cni: boolean;
 }
 
-let hostIP: { address: string; at: number } | undefined;
-/** How long hostIPv4 reuses its answer: getifaddrs per pod start showed in profiles. */
-const HOST_IP_TTL_MS = 10_000;
+/**
+ * What every pod start asks of the host (its IP, /etc/hosts, /etc/resolv.conf, the hostname)
+ * is looked up once per `ttlMs` per key: getifaddrs and the file reads of every start showed
+ * in profiles, and a change reaches new pods within that time.
+ */
+const hostLookups = new Map<string, { value: string; at: number }>();
+function reused(key: string, ttlMs: number, lookup: () => string): string {
+  const known = hostLookups.get(key);
+  if (known && Date.now() - known.at < ttlMs) return known.value;
+  const value = lookup();
+  hostLookups.set(key, { value, at: Date.now() });
+  return value;
+}
 
 /** The worker's first non-internal IPv4 address (reported as hostIP), looked up at most every 10 s. */
 export function hostIPv4(): string {
-  if (hostIP && Date.now() - hostIP.at < HOST_IP_TTL_MS) return hostIP.address;
-  let address = '127.0.0.1';
-  found: for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family === 'IPv4' && !a.internal) {
-        address = a.address;
-        break found;
-      }
+  return reused('ip', 10_000, () => {
+    for (const addrs of Object.values(networkInterfaces())) {
+      for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
     }
-  }
-  hostIP = { address, at: Date.now() };
-  return address;
+    return '127.0.0.1';
+  });
 }
 
 /** A read-only rootfs with just static busybox, shared by every pause container. */
@@ -82,22 +86,15 @@ export async function ensurePauseRootfs(root: string, busybox = '/bin/busybox'):
   return dir;
 }
 
-/** How long a host file (/etc/hosts, /etc/resolv.conf, the hostname) read for a pod is reused. */
-const HOST_FILE_TTL_MS = 2_000;
-const hostFiles = new Map<string, { text: string; at: number }>();
-
-/** A host file as pods copy it ('' when unreadable), read at most every 2 s: three reads per pod start showed in profiles. */
+/** A host file as pods copy it ('' when unreadable), read at most every 2 s. */
 function hostFile(path: string): string {
-  const known = hostFiles.get(path);
-  if (known && Date.now() - known.at < HOST_FILE_TTL_MS) return known.text;
-  let text = '';
-  try {
-    text = readSmall(path) ?? '';
-  } catch {
-    // unreadable: pods get an empty one
-  }
-  hostFiles.set(path, { text, at: Date.now() });
-  return text;
+  return reused(path, 2_000, () => {
+    try {
+      return readSmall(path) ?? '';
+    } catch {
+      return ''; // unreadable: pods get an empty one
+    }
+  });
 }
 
 /** Files the caller writes with the sandbox's own (pod.json): one native call for all. */

@@ -14,7 +14,7 @@
    answers what is in flight and exits 0.
 
    A child may answer before it exits: it writes its status as a u32 on fd 3 (`create` does,
-   lib/container.c, and stays on as the container's monitor: one process fewer per
+   lib/create.c, and stays on as the container's monitor: one process fewer per
    container).  serve then answers with what the child's stdout/stderr hold and forgets it;
    the exit of such a child is reaped and not answered again.  */
 #include "cli.h"
