@@ -2,6 +2,7 @@
 #include "fsutil.h"
 
 #include <dirent.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -130,38 +131,121 @@ is_mount_root (int fd, dev_t dev)
   return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
-static int
-remove_onefs_at (int dfd, const char *name, dev_t dev, const char *top, struct bl_error *err)
+int
+bl_each_entry (int dfd, int (*fn) (int dfd, const char *name, unsigned char type, void *arg), void *arg)
 {
-  int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *d;
-  struct dirent *e;
+  /* On the heap, as readdir's: the removers recurse once per directory level, and a
+     container decides how deep its upper dir goes.  */
+  enum { BUF = 4096 };
+  char *buf = malloc (BUF);
+  int r = 0;
+  if (buf == NULL)
+    return BL_READDIR_FAILED;
+  for (;;)
+    {
+      ssize_t n = getdents64 (dfd, buf, BUF);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          r = n < 0 ? BL_READDIR_FAILED : 0;
+          break;
+        }
+      for (ssize_t at = 0; at < n && r >= 0;)
+        {
+          struct dirent64 *e = (struct dirent64 *) (buf + at);
+          at += e->d_reclen;
+          if (e->d_name[0] == '.' && (e->d_name[1] == '\0' || (e->d_name[1] == '.' && e->d_name[2] == '\0')))
+            continue;
+          r = fn (dfd, e->d_name, e->d_type, arg);
+        }
+      if (r < 0)
+        break;
+    }
+  int saved = errno;
+  free (buf);
+  errno = saved;
+  return r;
+}
+
+struct onefs
+{
+  dev_t dev;
+  const char *top;
+  struct bl_error *err;
+};
+
+static int
+remove_onefs_at (int dfd, const char *name, unsigned char type, void *arg)
+{
+  struct onefs *o = arg;
+  int fd = -1;
+  /* getdents says what is not a directory: unlinked without trying to open it first.  */
+  if (type == DT_UNKNOWN || type == DT_DIR)
+    fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     {
-      if (errno == ENOENT)
-        return 0;
-      if (errno != ENOTDIR && errno != ELOOP)
-        return bl_fail (err, errno, "open `%s` under `%s`", name, top);
+      if (type == DT_UNKNOWN || type == DT_DIR)
+        {
+          if (errno == ENOENT)
+            return 0;
+          if (errno != ENOTDIR && errno != ELOOP)
+            return bl_fail (o->err, errno, "open `%s` under `%s`", name, o->top);
+        }
       if (unlinkat (dfd, name, 0) < 0 && errno != ENOENT)
-        return bl_fail (err, errno, "unlink `%s` under `%s`", name, top);
+        return bl_fail (o->err, errno, "unlink `%s` under `%s`", name, o->top);
       return 0;
     }
-  if (is_mount_root (fd, dev))
+  if (is_mount_root (fd, o->dev))
     {
       close (fd);
-      return bl_fail (err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, top);
+      return bl_fail (o->err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, o->top);
     }
-  d = fdopendir (fd);
-  if (d == NULL)
-    return close (fd), bl_fail (err, errno, "opendir `%s` under `%s`", name, top);
-  while ((e = readdir (d)))
-    if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")
-        && remove_onefs_at (dirfd (d), e->d_name, dev, top, err) < 0)
-      return closedir (d), -1;
-  closedir (d);
+  int r = bl_each_entry (fd, remove_onefs_at, o);
+  int saved = errno;
+  close (fd);
+  if (r == BL_READDIR_FAILED)
+    return bl_fail (o->err, saved, "read directory `%s` under `%s`", name, o->top);
+  if (r < 0)
+    return -1;
   if (unlinkat (dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return bl_fail (err, errno, "rmdir `%s` under `%s`", name, top);
+    return bl_fail (o->err, errno, "rmdir `%s` under `%s`", name, o->top);
   return 0;
+}
+
+static int
+rmdir_child (int dfd, const char *name, unsigned char type, void *arg)
+{
+  (void) arg;
+  if (type != DT_DIR && type != DT_UNKNOWN)
+    return 0;
+  if (unlinkat (dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT || errno == ENOTDIR)
+    return 0;
+  if (errno == ENOTEMPTY || errno == EBUSY || errno == EEXIST)
+    {
+      int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          bl_each_entry (fd, rmdir_child, NULL);
+          close (fd);
+          (void) unlinkat (dfd, name, AT_REMOVEDIR);
+        }
+    }
+  return 0; /* what stays is found by the caller's last rmdir */
+}
+
+int
+bl_rmdir_tree (const char *path)
+{
+  if (rmdir (path) == 0 || errno == ENOENT)
+    return 1;
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      bl_each_entry (fd, rmdir_child, NULL);
+      close (fd);
+    }
+  return rmdir (path) == 0 || errno == ENOENT;
 }
 
 int
@@ -183,7 +267,8 @@ bl_remove_tree_onefs (const char *path, struct bl_error *err)
     snprintf (parent, sizeof parent, "%.*s", (int) (slash - path), path);
   if (stat (parent, &st) < 0)
     return bl_fail (err, errno, "stat `%s`", parent);
-  return remove_onefs_at (AT_FDCWD, path, st.st_dev, path, err);
+  struct onefs o = { .dev = st.st_dev, .top = path, .err = err };
+  return remove_onefs_at (AT_FDCWD, path, DT_DIR, &o);
 }
 
 /* Reads a little-endian u32 at `*at`, advancing it; -1 when fewer than 4 bytes remain.  */

@@ -24,6 +24,11 @@ int bl_write_atomic (const char *dir, const char *name, const char *value, struc
    mount) stops it with EBUSY, leaving that mount and its parents in place.  */
 int bl_remove_tree_onefs (const char *path, struct bl_error *err);
 
+/* rmdir of `path` and, when it holds directories (a cgroup with children), of those first.
+   Only directories go: a directory still holding a file, or a cgroup still busy, stays.
+   Returns 1 when `path` is gone (or never was), 0 when it is still there.  */
+int bl_rmdir_tree (const char *path);
+
 /* Creates directories and small files described by `buf` (`len` bytes), in order, stopping at
    the first failure.  Each record is little-endian: u8 kind, u32 mode, u32 path length, path,
    u32 data length, data.  Kinds: 'd' mkdir -p (an existing directory is fine; `mode` for the
@@ -31,6 +36,14 @@ int bl_remove_tree_onefs (const char *path, struct bl_error *err);
    must not exist yet (EEXIST).  Paths hold no NUL.  Returns 0, or -1 with the path in `err`;
    a malformed buffer is EINVAL.  */
 int bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err);
+
+/* Calls `fn(dfd, name, type, arg)` for each entry of the open directory `dfd` but . and ..,
+   `type` being getdents' d_type (DT_UNKNOWN where the file system does not tell). Reads with
+   getdents64 into a stack buffer: no fdopendir (its fstat, fcntl and heap DIR). Entries may be
+   removed by `fn` as it goes, as with readdir. Returns 0, fn's first negative result (fn
+   returns -1 on failure), or BL_READDIR_FAILED with errno set when reading fails.  */
+#define BL_READDIR_FAILED (-2)
+int bl_each_entry (int dfd, int (*fn) (int dfd, const char *name, unsigned char type, void *arg), void *arg);
 
 /* Writes all `n` bytes of `buf` to `fd` (retrying short writes and EINTR).  Returns 0, or -1
    with errno set when the fd fails (EPIPE: the reader is gone).  */

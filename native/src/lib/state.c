@@ -186,22 +186,23 @@ bl_state_print (FILE *f, const struct bl_state *st)
   fprintf (f, "}\n}\n");
 }
 
-/* Removes the entries of an open directory, recursively.  */
+/* Removes `name` under `dfd`, recursively (a directory's entries first).  */
 static int
-remove_at (int dfd, const char *name, struct bl_error *err)
+remove_at (int dfd, const char *name, unsigned char type, void *arg)
 {
-  int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct bl_error *err = arg;
+  int fd = -1;
+  if (type == DT_UNKNOWN || type == DT_DIR)
+    fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0)
     {
-      DIR *d = fdopendir (fd);
-      struct dirent *e;
-      if (d == NULL)
-        return close (fd), bl_fail (err, errno, "opendir `%s`", name);
-      while ((e = readdir (d)))
-        if (strcmp (e->d_name, ".") && strcmp (e->d_name, "..")
-            && remove_at (dirfd (d), e->d_name, err) < 0)
-          return closedir (d), -1;
-      closedir (d);
+      int r = bl_each_entry (fd, remove_at, err);
+      int saved = errno;
+      close (fd);
+      if (r == BL_READDIR_FAILED)
+        return bl_fail (err, saved, "read directory `%s`", name);
+      if (r < 0)
+        return -1;
       if (unlinkat (dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return bl_fail (err, errno, "rmdir `%s`", name);
       return 0;
@@ -214,5 +215,5 @@ remove_at (int dfd, const char *name, struct bl_error *err)
 int
 bl_remove_tree (const char *path, struct bl_error *err)
 {
-  return remove_at (AT_FDCWD, path, err);
+  return remove_at (AT_FDCWD, path, DT_UNKNOWN, err);
 }

@@ -88,6 +88,31 @@ test('removeTree: removes files, dirs and symlinks (never their targets); stops 
   }
 });
 
+test('removeTree: directories wider than one read of entries and a deep chain go entirely (the disk and the tmpfs)', async () => {
+  for (const base of [tmpdir(), '/dev/shm']) {
+    const dir = mkdtempSync(join(base, 'burstlet-rmtree-wide-'));
+    try {
+      const wide = join(dir, 'wide');
+      mkdirSync(join(wide, 'sub'), { recursive: true });
+      // ~600 entries with long names: several getdents reads per directory, removed as it reads
+      for (let i = 0; i < 300; i++) {
+        writeFileSync(join(wide, `file-with-a-long-name-to-fill-the-buffer-${i}`), 'x');
+        writeFileSync(join(wide, 'sub', `another-long-file-name-in-a-subdirectory-${i}`), 'y');
+      }
+      let deep = join(dir, 'deep');
+      for (let i = 0; i < 60; i++) deep = join(deep, 'd');
+      mkdirSync(deep, { recursive: true });
+      writeFileSync(join(deep, 'bottom'), 'b');
+      await removeTree(wide);
+      await removeTree(join(dir, 'deep'));
+      assert.equal(existsSync(wide), false);
+      assert.equal(existsSync(join(dir, 'deep')), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
 test('FileBatch: dirs and files in order in one call; exclusive refuses an existing file; the first failure stops it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'burstlet-batch-'));
   try {
