@@ -27,9 +27,16 @@ export interface ImageRecord {
   readonly pulledAt: string;
 }
 
-/** Files records under `<root>/images/`; callers serialise writes per image themselves. */
+/**
+ * Files records under `<root>/images/`; callers serialise writes per image themselves. The
+ * records are read from disk once and then kept in memory, updated by `put` and `delete`:
+ * every pod start looks its image up, and reading every record file for it showed in
+ * profiles. This store is the only writer of its directory (the worker's ImageService).
+ * Callers get copies: changing one changes nothing until it is `put`.
+ */
 export class ImageStore {
   readonly dir: string;
+  #records: Map<string, ImageRecord> | undefined;
 
   constructor(root: string) {
     this.dir = join(root, 'images');
@@ -39,35 +46,42 @@ export class ImageStore {
     return join(this.dir, `${id.replace(/^sha256:/, '')}.json`);
   }
 
-  // Records are small local files, read on every pod start (image status, rootfs): read
-  // synchronously (src/small-files.ts).
-  async get(id: string): Promise<ImageRecord | undefined> {
-    try {
-      return JSON.parse(readFileSync(this.#path(id), 'utf8')) as ImageRecord;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async list(): Promise<ImageRecord[]> {
+  /** The records by id, read from disk the first time (a record that does not parse is skipped). */
+  #all(): Map<string, ImageRecord> {
+    if (this.#records) return this.#records;
     let names: string[] = [];
     try {
       names = readdirSync(this.dir);
     } catch {
       // no images yet
     }
-    const out: ImageRecord[] = [];
+    const records = new Map<string, ImageRecord>();
     for (const n of names.filter((x) => /^[a-f0-9]{64}\.json$/.test(x))) {
-      const rec = await this.get(`sha256:${n.slice(0, -5)}`);
-      if (rec) out.push(rec);
+      try {
+        const rec = JSON.parse(readFileSync(join(this.dir, n), 'utf8')) as ImageRecord;
+        records.set(rec.id, rec);
+      } catch {
+        // unreadable or half-written by a crash: not an image
+      }
     }
-    return out;
+    this.#records = records;
+    return records;
+  }
+
+  async get(id: string): Promise<ImageRecord | undefined> {
+    const rec = this.#all().get(id);
+    return rec && { ...rec };
+  }
+
+  async list(): Promise<ImageRecord[]> {
+    return [...this.#all().values()].map((r) => ({ ...r }));
   }
 
   /** The image a canonical name (tag or digest form) or an image id points at. */
   async find(name: string): Promise<ImageRecord | undefined> {
     if (/^sha256:[a-f0-9]{64}$/.test(name)) return this.get(name);
-    return (await this.list()).find((r) => r.repoTags.includes(name) || r.repoDigests.includes(name));
+    for (const r of this.#all().values()) if (r.repoTags.includes(name) || r.repoDigests.includes(name)) return { ...r };
+    return undefined;
   }
 
   /** Writes a record atomically (temp + fsync + rename). */
@@ -81,11 +95,23 @@ export class ImageStore {
     } finally {
       await fh.close();
     }
-    await fsp.rename(tmp, this.#path(rec.id));
+    try {
+      await fsp.rename(tmp, this.#path(rec.id));
+    } catch (err) {
+      this.#records = undefined; // read again from what the disk holds
+      throw err;
+    }
+    this.#all().set(rec.id, { ...rec, repoTags: [...rec.repoTags], repoDigests: [...rec.repoDigests] });
   }
 
   async delete(id: string): Promise<void> {
-    await fsp.rm(this.#path(id), { force: true });
+    try {
+      await fsp.rm(this.#path(id), { force: true });
+    } catch (err) {
+      this.#records = undefined;
+      throw err;
+    }
+    this.#records?.delete(id);
   }
 
   /**

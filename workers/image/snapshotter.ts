@@ -2,6 +2,7 @@
 // layer. A snapshotter only *describes* a container's rootfs as mounts (plain data, like
 // containerd's); the runtime performs them.
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import { singleFlight } from '../../src/single-flight.ts';
@@ -73,6 +74,8 @@ export abstract class SnapshotStore implements Snapshotter {
   abstract readonly kind: 'overlay' | 'copy';
   readonly root: string;
   #committing = new Map<string, Promise<void>>();
+  /** Parent chain IDs read so far (undefined: a base layer). */
+  #parents = new Map<string, string | undefined>();
   #tmpDirs = new Set<string>(); // temp dirs of commits running in this process
 
   constructor(root: string) {
@@ -106,10 +109,18 @@ export abstract class SnapshotStore implements Snapshotter {
     return out;
   }
 
-  /** The snapshot's parent chain ID (a small local file: read synchronously, see src/small-files.ts). */
+  /**
+   * The snapshot's parent chain ID (a small local file: read synchronously, see
+   * src/small-files.ts), remembered: a chain ID is the digest of its parent's with its layer,
+   * so its parent never changes, and every container start walked the chain on disk.
+   */
   #parentOf(chainId: string): string | undefined {
+    if (this.#parents.has(chainId)) return this.#parents.get(chainId);
     try {
-      return readSmall(join(this.dir(chainId), 'parent')) || undefined;
+      const parent = readSmall(join(this.dir(chainId), 'parent')) || undefined;
+      // No parent file: a base layer once the snapshot is there (else not committed yet).
+      if (parent !== undefined || existsSync(this.fsOf(chainId))) this.#parents.set(chainId, parent);
+      return parent;
     } catch {
       return undefined;
     }
