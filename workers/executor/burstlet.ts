@@ -185,7 +185,8 @@ export class BurstletExecutor implements Executor {
   async #delete(id: string): Promise<void> {
     const meta = await this.meta(id);
     if (!meta) return;
-    if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true });
+    // Known stopped with its exit record: deleted without reading its state again.
+    if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true, stopped: this.#final.has(id) });
     await loadNativeLib().removeTreeAsync(this.metaPath(id)); // an unlink: off the main thread
     this.metas.delete(id);
     this.#final.delete(id);

@@ -47,6 +47,12 @@ export interface NativeLib {
    * main thread (an unlink on a busy ext4 waits ~100 µs).
    */
   removeTreeAsync(path: string): Promise<void>;
+  /**
+   * rmdir of `path` and of the directories inside it first (a pod's cgroup and its
+   * leftover children), synchronously and without throwing: true when it is gone (or never
+   * was), false when something is still busy or holds a file.
+   */
+  rmdirTree(path: string): boolean;
   /** Runs an encoded batch of mkdir -p / file writes (file-batch.ts) in one pool-thread call. */
   writeTreeAsync(batch: Buffer): Promise<void>;
   /** Writes `dir/name` atomically (temp file + rename) in one pool-thread call. */
@@ -78,6 +84,7 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
   const removeTree = lib.func('int bl_ffi_remove_tree(str path, _Out_ uint8_t *msg, size_t len)');
   const writeTree = lib.func('int bl_ffi_write_tree(const uint8_t *buf, size_t n, _Out_ uint8_t *msg, size_t len)');
   const writeAtomic = lib.func('int bl_ffi_write_atomic(str dir, str name, str value, _Out_ uint8_t *msg, size_t len)');
+  const rmdirTree = lib.func('int bl_ffi_rmdir_tree(str path)');
   const pidfdOpen = lib.func('int bl_pidfd_open(int pid, _Out_ uint8_t *msg, size_t len)');
   const pidfdSignal = lib.func('int bl_pidfd_signal(int pidfd, int sig, _Out_ uint8_t *msg, size_t len)');
 
@@ -173,6 +180,9 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
     },
     removeTreeAsync(path) {
       return callAsync(removeTree.async as AsyncFn, path);
+    },
+    rmdirTree(path) {
+      return rmdirTree(path) === 1;
     },
     writeTreeAsync(batch) {
       return callAsync(writeTree.async as AsyncFn, batch, batch.length);

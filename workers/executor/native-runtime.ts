@@ -154,10 +154,13 @@ export class NativeRuntime {
     await this.call(args, 'CONTAINER_RUN');
   }
 
-  /** Removes a stopped container; `force` kills it first. Idempotent with `force`. */
-  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+  /**
+   * Removes a stopped container; `force` kills it first. Idempotent with `force`. `stopped`:
+   * the caller knows it stopped with its exit record (no state read first).
+   */
+  async delete(id: string, opts: { force?: boolean; stopped?: boolean } = {}): Promise<void> {
     // A forced delete of a live container waits for its exit: that stays in a process.
-    if (this.served && (!opts.force || (await this.state(id).then((s) => s.status === 'stopped' && !s.exitPending, () => true)))) {
+    if (this.served && (!opts.force || opts.stopped || (await this.state(id).then((s) => s.status === 'stopped' && !s.exitPending, () => true)))) {
       return await this.inProcess('delete', () => loadNativeLib().containerDelete(this.root, id, opts));
     }
     await this.call(['delete', ...(opts.force ? ['--force'] : []), id], 'CONTAINER_RUN');

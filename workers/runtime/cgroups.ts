@@ -3,9 +3,9 @@
  * containers share a parent (as under the kubelet's pod cgroups). Runtimes remove only the
  * leaf they created; this removes the pod level in every mounted hierarchy (v1, v2, hybrid).
  */
-import { readdirSync, rmdirSync, type Dirent } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadNativeLib } from '../executor/native-lib.ts';
 
 export const CGROUP_ROOT_NAME = 'burstlet';
 
@@ -22,29 +22,12 @@ export function cgroupMounts(): Promise<string[]> {
 
 // rmdir first: an empty cgroup (the usual case once the runtime removed its leaves) goes in
 // one call; only a cgroup with children is listed (a cgroup dir lists dozens of files).
-// Synchronous: cgroupfs calls never wait on a disk, and one per hierarchy through the thread
-// pool cost more than the calls (src/small-files.ts).
+// Synchronous, in one native call per hierarchy: cgroupfs calls never wait on a disk, one per
+// hierarchy through the thread pool cost more than the calls (src/small-files.ts), and
+// rmdirSync threw an Error (with its stack) for every hierarchy the pod was never in.
 /** Returns whether `dir` is gone. */
 function removeTree(dir: string): boolean {
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-  }
-  let entries: Dirent[] = [];
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    // gone meanwhile
-  }
-  for (const e of entries) if (e.isDirectory()) removeTree(join(dir, e.name));
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT'; // else busy: a process is still inside
-  }
+  return loadNativeLib().rmdirTree(dir);
 }
 
 /**

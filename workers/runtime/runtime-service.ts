@@ -123,14 +123,19 @@ export class RuntimeService {
     }
     const pod = this.#pods.get(uid);
     if (pod) await detachNetwork(this.#o.network, pod.job, pod.sandbox);
-    await this.#o.executor.kill(`${uid}_pause`, 'SIGKILL');
+    if (this.#hasPause(uid)) await this.#o.executor.kill(`${uid}_pause`, 'SIGKILL');
+  }
+
+  /** False only for a known pod that runs without a pause process (sandbox.ts needsPause). */
+  #hasPause(uid: string): boolean {
+    return this.#pods.get(uid)?.sandbox.pauseId !== '';
   }
 
   /** Removes containers, sandbox, volumes, cgroups and the pod's directory (idempotent). */
   async removePodSandbox(uid: string): Promise<void> {
     await this.stopPodSandbox(uid);
     for (const c of await this.listContainers({ podUid: uid })) await this.removeContainer(c.id);
-    await removeSandbox(this.#o.executor, uid);
+    if (this.#hasPause(uid)) await removeSandbox(this.#o.executor, uid);
     const pod = this.#pods.get(uid);
     await cleanupPodVolumes(pod?.dataDir ?? pod?.dir ?? this.podDataDir(uid), pod?.volumes ?? []);
     await removePodCgroups(uid);

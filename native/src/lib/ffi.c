@@ -154,6 +154,12 @@ bl_ffi_remove_tree (const char *path, char *msg, size_t msg_len)
 }
 
 int
+bl_ffi_rmdir_tree (const char *path)
+{
+  return bl_rmdir_tree (path);
+}
+
+int
 bl_ffi_write_atomic (const char *dir, const char *name, const char *value, char *msg,
                      size_t msg_len)
 {

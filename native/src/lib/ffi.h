@@ -43,6 +43,9 @@ int bl_ffi_delete (const char *root, const char *id, int force, char *msg, size_
    with -EBUSY.  */
 int bl_ffi_remove_tree (const char *path, char *msg, size_t msg_len);
 
+/* bl_rmdir_tree: removes a directory of directories (a pod's cgroup); 1 gone, 0 left.  */
+int bl_ffi_rmdir_tree (const char *path);
+
 /* bl_write_tree: directories and small files from one encoded buffer (see fsutil.h).  */
 int bl_ffi_write_tree (const unsigned char *buf, size_t len, char *msg, size_t msg_len);
 
