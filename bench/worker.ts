@@ -17,7 +17,7 @@ import { POD_JOB_VERSION, type PodJob } from '../src/schema/pod-job.ts';
 import { publish } from '../src/streams.ts';
 import { leftovers, onCleanup, sweepWorkerState, withCleanup } from './support/cleanup.ts';
 import { captureBundle, executorRunRate } from './support/executor-rate.ts';
-import { machineBusyMs, rssMb, startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
+import { machineBusyMs, processCpuMs, rssMb, startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
 
 const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
 const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
@@ -126,9 +126,11 @@ async function main(): Promise<Record<string, unknown>> {
   // machine CPU per pod from the worker, where the yardstick's xargs costs nothing waiting.
   const t0 = Date.now();
   busy0 = machineBusyMs();
+  const node0 = processCpuMs(w.child.pid!);
   const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
   await allFinished(queue, uids, before, 250);
   const workerCpuMs = (machineBusyMs() - busy0) / N;
+  const workerNodeCpuMs = (processCpuMs(w.child.pid!) - node0) / N;
   const done = await outcomes(queue, uids);
   const wallMs = Math.max(...done.map((d) => d.finishedOn)) - t0;
   const workerRss = await rssMb(w.child.pid!);
@@ -141,13 +143,13 @@ async function main(): Promise<Record<string, unknown>> {
   console.log(`executor alone:  ${executorRate.toFixed(1)} runs/s (burstlet-runtime run, worker's bundle)`);
   console.log(`worker host:     ${workerRate.toFixed(1)} pods/s (queue → claim → sandbox + container → events → complete)`);
   console.log(`ratio:           ${ratio.toFixed(2)} (goal ≥ 0.8)`);
-  console.log(`machine CPU:     ${executorCpuMs.toFixed(1)} ms per executor run, ${workerCpuMs.toFixed(1)} ms per worker pod (all processes: runtime, worker, redis, kernel, the bench's polling)`);
+  console.log(`machine CPU:     ${executorCpuMs.toFixed(1)} ms per executor run, ${workerCpuMs.toFixed(1)} ms per worker pod (all processes: runtime, worker, redis, kernel, the bench's polling); the worker's Node process alone ${workerNodeCpuMs.toFixed(1)} ms per pod`);
   const runs = done.map((d) => d.runMs);
   console.log(`per pod (job timestamps): queue wait p50 ${p50(done.map((d) => d.waitMs))} ms; claim → completed p50 ${p50(runs)} ms, max ${Math.max(...runs)} ms; ` +
     `pods in flight on average ${(runs.reduce((a, b) => a + b, 0) / wallMs).toFixed(1)} of ${MAX_PODS}`);
   console.log(`worker RSS ${workerRss.rss.toFixed(1)} MB (peak ${workerRss.peak.toFixed(1)} MB); with BENCH_CPU_PROF=DIR the worker writes a CPU profile`);
   return { pods: N, max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(workerRate), executor_runs_per_s: r2(executorRate), ratio: r2(ratio),
-    executor_cpu_ms_per_run: r2(executorCpuMs), worker_cpu_ms_per_pod: r2(workerCpuMs), worker_rss_mb: r2(workerRss.rss) };
+    executor_cpu_ms_per_run: r2(executorCpuMs), worker_cpu_ms_per_pod: r2(workerCpuMs), worker_node_cpu_ms_per_pod: r2(workerNodeCpuMs), worker_rss_mb: r2(workerRss.rss) };
 }
 
 const result = await withCleanup(main);

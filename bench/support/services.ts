@@ -110,3 +110,10 @@ export function machineBusyMs(): number {
   const [user, nice, system, , , irq, softirq, steal] = f;
   return ((user + nice + system + irq + softirq + (steal || 0)) * 1000) / 100; // USER_HZ is 100 on Linux
 }
+
+/** CPU time process `pid` itself (all its threads, not its children) has used so far, in ms (/proc/<pid>/stat utime + stime). */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime (fields 14, 15) in USER_HZ
+}
