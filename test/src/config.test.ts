@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -27,8 +27,9 @@ test('defaults are safe: loopback listeners, no privileged pods, no hostPath', (
   assert.deepEqual(loadConfig(standaloneSpec, [], {}).values.ui, { host: '127.0.0.1', port: 8080 });
 });
 
-test('precedence: flag > env > config file > default', async () => {
+test('precedence: flag > env > config file > default', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'burstlet-config-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'c.yaml');
   await writeFile(file, 'qps: 7\nburst: 8\nnodeName: from-file\n');
   const env = { BURSTLET_CONFIG: file, BURSTLET_QPS: '9', BURSTLET_NODE_NAME: 'from-env' };
@@ -53,7 +54,7 @@ test('flag forms: --a=b, --a b, boolean --x, --no-x, --x=false', () => {
   assert.equal(loadConfig(providerSpec, ['--lease-duration', '1m'], {}).values.leaseDuration, 60_000);
 });
 
-test('every rejection names the setting, its source and the allowed form', async () => {
+test('every rejection names the setting, its source and the allowed form', async (t) => {
   rejects(() => loadConfig(providerSpec, ['--qps', 'abc'], {}), /--qps: "abc" — expected an integer from 1 to 10000/);
   rejects(() => loadConfig(providerSpec, [], { BURSTLET_QPS: '0' }), /BURSTLET_QPS: "0".*integer from 1/);
   rejects(() => loadConfig(providerSpec, ['--bogus'], {}), /unknown flag --bogus/);
@@ -70,6 +71,7 @@ test('every rejection names the setting, its source and the allowed form', async
   rejects(() => loadConfig(workerSpec, ['--labels', 'no-equals'], {}), /key=value/);
   rejects(() => loadConfig(workerSpec, ['--key-prefix', 'a b'], {}), /--key-prefix/);
   const dir = await mkdtemp(join(tmpdir(), 'burstlet-config-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'unknown.yaml'), 'nodeNmae: typo\n');
   rejects(() => loadConfig(providerSpec, ['--config', join(dir, 'unknown.yaml')], {}), /unknown setting "nodeNmae"/);
   await writeFile(join(dir, 'bad.json'), '{');
