@@ -5,7 +5,7 @@
 // there, else running. Reading three small files costs microseconds; spawning `state`
 // costs a fork of the worker. The CLI's `state` stays the reference (test/native compares).
 // The reads are synchronous: small local files (see src/small-files.ts).
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BurstletError } from '../../src/errors.ts';
 import { readSmall } from '../../src/small-files.ts';
@@ -65,12 +65,19 @@ export async function readContainerState(root: string, id: string): Promise<Stat
     throw new BurstletError('RUNTIME_FAILED', `burstlet-runtime: invalid container id \`${id}\``);
   }
   const dir = join(root, id);
+  // One listing says which records exist: no failed open (a thrown error each) for the exit
+  // record of a running container, no separate checks for the directory and the fifo.
+  let names: string[];
   try {
-    statSync(dir);
+    names = readdirSync(dir);
   } catch (err) {
-    throw new BurstletError('NOT_FOUND', `burstlet-runtime: container \`${id}\` does not exist`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new BurstletError('NOT_FOUND', `burstlet-runtime: container \`${id}\` does not exist`, { cause: err });
+    }
+    throw err;
   }
-  const doc = await readJson(join(dir, 'state.json'));
+  const doc = names.includes('state.json') ? await readJson(join(dir, 'state.json')) : undefined;
   if (!doc) return { id, status: 'creating', pid: 0, bundle: '' };
   const num = (o: Record<string, unknown>, k: string) => (typeof o[k] === 'number' ? Math.trunc(o[k] as number) : 0);
   const state: StateRecord = { id, status: 'stopped', pid: 0, bundle: typeof doc.bundle === 'string' ? doc.bundle : '' };
@@ -85,14 +92,15 @@ export async function readContainerState(root: string, id: string): Promise<Stat
       };
     }
   };
-  await readExit();
+  if (names.includes('exit.json')) await readExit();
   const pid = num(doc, 'pid');
   if (!state.exit && pid > 0 && (await procStartTime(pid)) === num(doc, 'pidStart')) {
     state.pid = pid;
-    state.status = existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
+    // The fifo goes at start, after the listing: `created` may be a moment late, never early.
+    state.status = names.includes('exec.fifo') && existsSync(join(dir, 'exec.fifo')) ? 'created' : 'running';
   } else if (!state.exit) {
     // The init is gone: its monitor either still has the record to write, or wrote it and
-    // left between our first read and now.
+    // left after the listing (read again).
     if (await isLive(num(doc, 'monitorPid'))) state.exitPending = true;
     else await readExit();
   }
