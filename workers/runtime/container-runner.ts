@@ -149,7 +149,7 @@ export class ContainerRunner {
     this.#id = id;
     this.#attempt = attempt;
     const st0 = await runtime.containerStatus(id);
-    const follower = new LogFollower(st0.logPath, attempt, (r) => this.#ctx.log(this.spec.name, r), `${st0.logPath}.sent`);
+    const follower = new LogFollower(st0.logPath, attempt, (r) => this.#ctx.log(this.spec.name, r), `${st0.logPath}.sent`, adopted);
     follower.start();
     if (!adopted) await runtime.startContainer(id);
     const running = await runtime.containerStatus(id);

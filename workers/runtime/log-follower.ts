@@ -22,11 +22,17 @@ export class LogFollower {
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<void> = Promise.resolve();
 
-  constructor(path: string, attempt: number, sink: (r: LogRecord) => void, offsetPath?: string) {
+  /**
+   * `resume`: read the position saved in `offsetPath` (a container this worker adopted); a
+   * fresh container's log starts at 0 and has none (no failed read, and its thrown error, per
+   * container).
+   */
+  constructor(path: string, attempt: number, sink: (r: LogRecord) => void, offsetPath?: string, resume = true) {
     this.#path = path;
     this.#attempt = attempt;
     this.#sink = sink;
     this.#offsetPath = offsetPath;
+    if (!resume) this.#offset = 0;
   }
 
   start(intervalMs = 250): void {
