@@ -6,15 +6,16 @@
  * stats to `keys.stats(uid)` with a TTL.
  *
  * Calls never throw and never wait for Redis. A snapshot is sent `coalesceMs` (15 ms) after
- * it arrives, or at once by `flush` (the host flushes a pod before its job leaves the worker,
- * so nothing of ours is published after the pod moved on). Snapshots arriving meanwhile, while
- * one is in flight, or while Redis is unreachable, are merged into one pending snapshot (the
- * latest state wins, the `notes` of every merged snapshot are kept, so no Kubernetes Event is
- * lost) and sent when Redis is back. A pod's steps come in bursts (sandbox up then its IP,
- * container running then started, exited then the sandbox gone, a few ms apart): merged, a
- * `/bin/true` pod publishes 3 events instead of 6, for the host's Redis and the provider
- * alike; as with the kubelet's status manager, intermediate states may be skipped, the
- * latest never. Log lines written while Redis is unreachable are dropped and counted: the
+ * it arrives (a terminal one after `terminalHoldMs`, 250 ms), or at once by `flush` (the host
+ * flushes a pod before its job leaves the worker, so nothing of ours is published after the
+ * pod moved on). Snapshots arriving meanwhile, while one is in flight, or while Redis is
+ * unreachable, are merged into one pending snapshot (the latest state wins, the `notes` of
+ * every merged snapshot are kept, so no Kubernetes Event is lost) and sent when Redis is
+ * back. A pod's steps come in bursts (sandbox up then its IP, container running then
+ * started, exited then the sandbox gone, a few ms apart): merged, a `/bin/true` pod
+ * publishes 3 events instead of 6, for the host's Redis and the provider alike; as with the
+ * kubelet's status manager, intermediate states may be skipped, the latest never. Log lines
+ * written while Redis is unreachable are dropped and counted: the
  * CRI log files on the host stay complete.
  */
 import type { Redis } from 'ioredis';
@@ -72,9 +73,16 @@ export interface ReporterOptions {
   retryMs?: number;
   /** How long a snapshot waits for the next one to merge with (default 15 ms; 0 sends at once). */
   coalesceMs?: number;
+  /**
+   * How long a terminal snapshot (Succeeded, Failed) waits instead (default 250 ms; 0 with
+   * `coalesceMs` 0). The host flushes the pod once its sandbox is torn down, which sends it
+   * then with the teardown's own change merged in: one event instead of two.
+   */
+  terminalHoldMs?: number;
 }
 
 const DEFAULT_COALESCE_MS = 15;
+const DEFAULT_TERMINAL_HOLD_MS = 250;
 
 /** The `PodStatuses` of a snapshot without `seq` (the script adds it); '' when it has none. */
 function statusesJson(snapshot: PodSnapshot, workerId: string): string {
@@ -201,7 +209,9 @@ export class RedisReporter {
 
   /** Sends the pending snapshot after the coalescing delay (at once without one). */
   #schedule(uid: string, state: PodState): void {
-    const delay = this.#o.coalesceMs ?? DEFAULT_COALESCE_MS;
+    const coalesce = this.#o.coalesceMs ?? DEFAULT_COALESCE_MS;
+    const hold = this.#o.terminalHoldMs ?? (coalesce <= 0 ? 0 : DEFAULT_TERMINAL_HOLD_MS);
+    const delay = state.pending && TERMINAL.has(state.pending.phase) ? Math.max(coalesce, hold) : coalesce;
     if (delay <= 0) return this.#send(uid, state);
     state.timer = setTimeout(() => {
       state.timer = undefined;

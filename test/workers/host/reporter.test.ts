@@ -177,6 +177,27 @@ test('real redis-server: snapshots close together go out as one event with every
   assert.equal(await r.drain(5000), true);
 });
 
+test('real redis-server: a terminal snapshot is held for the teardown that follows it: one event, sent by the flush', async (t) => {
+  const keys = redisKeys(uniquePrefix('hold'));
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  // Running goes at once; a terminal snapshot waits (a long hold: only flush sends it here).
+  const r = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger(), coalesceMs: 0, terminalHoldMs: 60_000 });
+  t.after(() => {
+    r.close();
+    conn.disconnect();
+  });
+  r.status(snap('Running', 'Started'));
+  await waitFor('the running event', async () => (await events(redis, keys, 'u1')).length === 1);
+  r.status(snap('Succeeded', 'Completed'));
+  r.status(snap('Succeeded', 'SandboxChanged'));
+  assert.deepEqual((await events(redis, keys, 'u1')).map((e) => e.phase), ['Running'], 'the terminal snapshot waits');
+  await r.flush('u1');
+  const evs = await events(redis, keys, 'u1');
+  assert.deepEqual(evs.map((e) => [e.seq, e.phase, e.notes?.map((n) => n.reason)]), [[1, 'Running', ['Started']], [2, 'Succeeded', ['Completed', 'SandboxChanged']]]);
+  assert.equal(await r.drain(5000), true);
+});
+
 test('real redis-server: with the default delay a snapshot goes out by itself', async (t) => {
   const keys = redisKeys(uniquePrefix('delay'));
   const conn = reporterConn();
@@ -192,5 +213,7 @@ test('real redis-server: with the default delay a snapshot goes out by itself', 
     return e.length ? e : undefined;
   });
   assert.deepEqual(evs.map((e) => e.phase), ['Running']);
+  r.status(snap('Succeeded', 'Completed')); // held longer, but not forever without a flush
+  await waitFor('the terminal event', async () => (await events(redis, keys, 'u1')).length === 2);
   assert.equal(await r.drain(5000), true);
 });
