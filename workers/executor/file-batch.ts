@@ -1,6 +1,7 @@
 /**
  * Directories and small files a pod or container start needs (bundle dirs, config.json,
- * records, /etc files, snapshot dirs), created in ONE native call on a libuv pool thread.
+ * records, /etc files, snapshot dirs, its rootfs mount), created in ONE native call on a libuv
+ * pool thread; and what its teardown undoes (unmounts, tree removals), likewise.
  * One synchronous mkdir or create on the host's disk held the worker's main thread 80 µs and
  * more under load, and each fs/promises call is a pool round trip of its own; a pod start
  * needs about fifteen of them. Entries run in order; the first failure stops the batch with
@@ -9,7 +10,7 @@
 import { BurstletError } from '../../src/errors.ts';
 import { loadNativeLib } from './native-lib.ts';
 
-type Kind = 'd' | 'f' | 'x';
+type Kind = 'd' | 'f' | 'x' | 'm' | 'u' | 'r';
 
 export class FileBatch {
   readonly #parts: Buffer[] = [];
@@ -22,6 +23,28 @@ export class FileBatch {
   /** Writes `data` to `path`: created with `mode`, or truncated; `exclusive` fails if it exists (EEXIST). */
   file(path: string, data: string | Buffer, opts: { mode?: number; exclusive?: boolean } = {}): this {
     return this.#add(opts.exclusive ? 'x' : 'f', path, opts.mode ?? 0o644, data);
+  }
+
+  /**
+   * mount(2) of filesystem `type` at `target` with MS_* `flags` and the filesystem's option
+   * string (workers/runtime/mounts.ts mountOptions); not for binds (they need a remount to be
+   * read-only).
+   */
+  mount(target: string, m: { type: string; source: string; flags?: number; data?: string }): this {
+    if ([m.type, m.source, m.data ?? ''].some((x) => x.includes('\0')) || !m.type) {
+      throw new BurstletError('INVALID_INPUT', `file batch: bad mount of ${JSON.stringify(m.type)} on ${JSON.stringify(target)}`);
+    }
+    return this.#add('m', target, m.flags ?? 0, `${m.type}\0${m.source}\0${m.data ?? ''}`);
+  }
+
+  /** Unmounts everything at `target` (a busy mount is detached); nothing mounted is fine. */
+  unmountAll(target: string): this {
+    return this.#add('u', target, 0, '');
+  }
+
+  /** rm -rf of `path` that never crosses into a mount (EBUSY); a missing path is fine. */
+  removeTree(path: string): this {
+    return this.#add('r', path, 0, '');
   }
 
   get empty(): boolean {

@@ -1,6 +1,7 @@
 // Overlay snapshotter: each layer is its own directory; a container's rootfs is overlayfs
 // with the layers as lowerdirs and a per-container upper and work dir.
 import { join } from 'node:path';
+import type { FileBatch } from '../executor/file-batch.ts';
 import { SnapshotStore, type ApplyTarget, type Mount } from './snapshotter.ts';
 
 /** One directory per layer; mounts are overlayfs. Needs root and overlayfs in the kernel. */
@@ -11,10 +12,11 @@ export class OverlaySnapshotter extends SnapshotStore {
     return { root: fs, lowers: () => this.lineage(parent), whiteouts: 'overlay' };
   }
 
-  async prepare(id: string, chainId: string): Promise<Mount[]> {
+  async prepare(id: string, chainId: string, batch?: FileBatch): Promise<Mount[]> {
     const lowers = await this.lineage(chainId);
     const base = this.active(id);
-    await this.recordActive(id, chainId).dir(join(base, 'upper'), 0o755).dir(join(base, 'work'), 0o700).commit();
+    const dirs = this.recordActive(id, chainId, batch).dir(join(base, 'upper'), 0o755).dir(join(base, 'work'), 0o700);
+    if (!batch) await dirs.commit();
     // Kernels before 5.x refuse a lone lowerdir without upper; with an upper one lower is fine.
     return [{
       type: 'overlay',

@@ -39,10 +39,14 @@ export interface Snapshotter {
   has(chainId: string): Promise<boolean>;
   /** Creates snapshot `chainId` over `parent` by letting `apply` write a fresh dir. */
   commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void>;
-  /** The rootfs of container `id` over snapshot `chainId`, creating its writable part. */
-  prepare(id: string, chainId: string): Promise<Mount[]>;
-  /** Removes container `id`'s writable part (after the runtime unmounted it). */
-  release(id: string): Promise<void>;
+  /**
+   * The rootfs of container `id` over snapshot `chainId`, creating its writable part. With
+   * `batch`, steps that need no answer may be added to it instead, for the caller to commit
+   * before it mounts (one native call for a container's whole start).
+   */
+  prepare(id: string, chainId: string, batch?: FileBatch): Promise<Mount[]>;
+  /** Removes container `id`'s writable part (after the runtime unmounted it); added to `batch` if given. */
+  release(id: string, batch?: FileBatch): Promise<void>;
   /**
    * Deletes committed snapshots not in `keep` nor under a prepared container, and temp dirs
    * a crash left behind; returns how many snapshots went.
@@ -128,7 +132,7 @@ export abstract class SnapshotStore implements Snapshotter {
 
   /** Prepares the fresh dir `fs` for applying a layer over `parent`. */
   protected abstract target(fs: string, parent: string | undefined): Promise<ApplyTarget>;
-  abstract prepare(id: string, chainId: string): Promise<Mount[]>;
+  abstract prepare(id: string, chainId: string, batch?: FileBatch): Promise<Mount[]>;
 
   commit(chainId: string, parent: string | undefined, apply: (target: ApplyTarget) => Promise<void>): Promise<void> {
     return singleFlight(this.#committing, chainId, () => this.#commit(chainId, parent, apply));
@@ -170,9 +174,10 @@ export abstract class SnapshotStore implements Snapshotter {
     return out;
   }
 
-  /** Drops the container's writable layer: one pool-thread call that never crosses a mount. */
-  async release(id: string): Promise<void> {
-    await loadNativeLib().removeTreeAsync(this.active(id));
+  /** Drops the container's writable layer: one pool-thread call that never crosses a mount (or a step of `batch`). */
+  async release(id: string, batch?: FileBatch): Promise<void> {
+    if (batch) batch.removeTree(this.active(id));
+    else await loadNativeLib().removeTreeAsync(this.active(id));
   }
 
   async list(): Promise<string[]> {

@@ -6,6 +6,7 @@
 import { BurstletError } from '../../src/errors.ts';
 import type { ContainerSpec } from '../../src/schema/pod-job.ts';
 import type { ImageService, PullEvent } from '../image/image-service.ts';
+import type { FileBatch } from '../executor/file-batch.ts';
 import type { MountSpec } from './mounts.ts';
 import type { ImageDefaults } from './spec/process.ts';
 
@@ -26,10 +27,13 @@ export type PullNote = (reason: 'Pulling' | 'Pulled', message: string) => void;
 export interface ImageSource {
   /** Ensures the image is present under the pull policy; throws ErrImagePull-style BurstletErrors. */
   ensure(container: Pick<ContainerSpec, 'image' | 'imagePullPolicy'>, auth: { username?: string; password?: string } | undefined, note: PullNote): Promise<ImageInfo>;
-  /** Rootfs of container `id` (a fresh writable layer over the image) as mounts, lowest first. */
-  prepareRootfs(id: string, image: ImageInfo): Promise<MountSpec[]>;
+  /**
+   * Rootfs of container `id` (a fresh writable layer over the image) as mounts, lowest first.
+   * With `batch`, steps may be added to it for the caller to commit before mounting.
+   */
+  prepareRootfs(id: string, image: ImageInfo, batch?: FileBatch): Promise<MountSpec[]>;
   /** Drops container `id`'s writable layer (after the rootfs was unmounted). Idempotent. */
-  releaseRootfs(id: string): Promise<void>;
+  releaseRootfs(id: string, batch?: FileBatch): Promise<void>;
 }
 
 /** The kubelet's default: Always for `:latest` or untagged, else IfNotPresent. */
@@ -62,9 +66,9 @@ export function imageServiceSource(svc: ImageService): ImageSource {
       if (!got) throw new BurstletError('IMAGE_PULL_FAILED', `image ${c.image} vanished right after its pull`);
       return { ...got, image: c.image };
     },
-    async prepareRootfs(id, image) {
-      return (await svc.snapshotter.prepare(id, image.snapshot)).map((m) => ({ type: m.type, source: m.source, options: [...m.options] }));
+    async prepareRootfs(id, image, batch) {
+      return (await svc.snapshotter.prepare(id, image.snapshot, batch)).map((m) => ({ type: m.type, source: m.source, options: [...m.options] }));
     },
-    releaseRootfs: (id) => svc.snapshotter.release(id),
+    releaseRootfs: (id, batch) => svc.snapshotter.release(id, batch),
   };
 }

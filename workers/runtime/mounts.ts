@@ -34,10 +34,15 @@ export function mountOptions(options: readonly string[]): { flags: number; data:
   return { flags, data: data.join(',') };
 }
 
-/** Mounts `m` at `target` (a bind when type is "bind" or options hold bind/rbind). */
+/** A bind mount: type "bind" or options holding bind/rbind. */
+export function isBind(m: MountSpec): boolean {
+  return m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind');
+}
+
+/** Mounts `m` at `target` (a bind when isBind). */
 export async function mountAt(m: MountSpec, target: string): Promise<void> {
   const lib = loadNativeLib();
-  const bind = m.type === 'bind' || m.options.includes('bind') || m.options.includes('rbind');
+  const bind = isBind(m);
   try {
     if (bind) await lib.mountBindAsync(m.source, target, { readonly: m.options.includes('ro') });
     else await lib.mountAsync({ type: m.type, source: m.source, target, ...mountOptions(m.options) });

@@ -24,7 +24,7 @@ import { FileBatch } from '../executor/file-batch.ts';
 import { containerCgroup, removePodCgroups } from './cgroups.ts';
 import { parseStopSignal, toCriStatus, type ContainerRecord, type CriContainerStatus } from './container-status.ts';
 import type { ImageInfo, ImageSource } from './image-source.ts';
-import { mountAt, removeTree, unmount } from './mounts.ts';
+import { isBind, mountAt, mountOptions, type MountSpec } from './mounts.ts';
 import { detachNetwork, removeSandbox, runSandbox, type SandboxInfo, type SandboxNetwork } from './sandbox.ts';
 import { containerSpec } from './spec/container-spec.ts';
 import { bindMount } from './spec/linux.ts';
@@ -144,8 +144,9 @@ export class RuntimeService {
   }
 
   async #removePodDirs(uid: string): Promise<void> {
-    await removeTree(this.podDir(uid));
-    if (this.#o.runRoot !== undefined) await removeTree(this.podDataDir(uid));
+    const batch = new FileBatch().removeTree(this.podDir(uid));
+    if (this.#o.runRoot !== undefined) batch.removeTree(this.podDataDir(uid));
+    await batch.commit();
   }
 
   /** Writes the bundle (rootfs mounted, spec built) and creates the container; returns its id. */
@@ -161,9 +162,15 @@ export class RuntimeService {
       id, podUid: uid, name: container.name, attempt, image: image.image, imageId: image.imageId, createdAt: Date.now(),
       logPath, bundle, rootfs, stopSignal: parseStopSignal(image.config.stopSignal), terminationLog: join(dataDir, 'logs', container.name, `${attempt}.termination-log`),
     };
-    await new FileBatch().dir(rootfs).dir(join(dataDir, 'logs', container.name)).file(rec.terminationLog, '', { mode: 0o666 }).commit();
+    // The bundle's dirs and files, the writable layer's dirs and the rootfs mount go in one
+    // native call (binds, which need a remount to be read-only, are mounted after it).
+    const batch = new FileBatch().dir(rootfs).dir(join(dataDir, 'logs', container.name)).file(rec.terminationLog, '', { mode: 0o666 });
     try {
-      for (const m of await this.#o.images.prepareRootfs(id, image)) await mountAt(m, rootfs);
+      const binds: MountSpec[] = [];
+      for (const m of await this.#o.images.prepareRootfs(id, image, batch)) {
+        if (isBind(m)) binds.push(m);
+        else batch.mount(rootfs, { type: m.type, source: m.source, ...mountOptions(m.options) });
+      }
       const spec = containerSpec({
         job: pod.job, container, image: image.config, rootfs, imageId: image.imageId, namespaces: pod.sandbox.namespaces,
         mounts: [
@@ -175,7 +182,11 @@ export class RuntimeService {
         fields: { podIP: pod.sandbox.podIP, hostIP: pod.sandbox.hostIP },
         allowPrivileged: this.#o.allowPrivileged === true,
       });
-      await new FileBatch().file(join(bundle, 'config.json'), JSON.stringify(spec)).file(join(bundle, 'record.json'), JSON.stringify(rec)).commit();
+      await batch.file(join(bundle, 'config.json'), JSON.stringify(spec)).file(join(bundle, 'record.json'), JSON.stringify(rec)).commit()
+        .catch((err: Error) => {
+          throw new BurstletError('CONTAINER_CREATE', `container ${container.name}: ${err.message}`, { cause: err });
+        });
+      for (const m of binds) await mountAt(m, rootfs);
       await this.#o.executor.create(id, bundle, { logPath });
     } catch (err) {
       await this.#teardown(rec);
@@ -185,10 +196,11 @@ export class RuntimeService {
     return id;
   }
 
+  /** Unmounts the rootfs, drops the writable layer and the bundle: one native call. */
   async #teardown(rec: ContainerRecord): Promise<void> {
-    await unmount(rec.rootfs);
-    await this.#o.images.releaseRootfs(rec.id);
-    await removeTree(rec.bundle);
+    const batch = new FileBatch().unmountAll(rec.rootfs);
+    await this.#o.images.releaseRootfs(rec.id, batch);
+    await batch.removeTree(rec.bundle).commit();
   }
 
   async #record(id: string): Promise<ContainerRecord> {

@@ -79,19 +79,14 @@ bl_unmount (const char *target, int detach, char *msg, size_t msg_len)
 int
 bl_unmount_all (const char *target, char *msg, size_t msg_len)
 {
-  for (int i = 0; i < 16; i++)
+  struct bl_error err = { 0 };
+  if (bl_unmount_all_at (target, &err) < 0)
     {
-      if (umount2 (target, 0) == 0)
-        continue;
-      if (errno == EINVAL || errno == ENOENT)
-        return 0; /* nothing (more) mounted there */
-      if (umount2 (target, MNT_DETACH) == 0)
-        continue;
-      if (errno == EINVAL || errno == ENOENT)
-        return 0;
-      return report (errno, msg, msg_len, "unmount `%s`", target);
+      if (msg && msg_len)
+        snprintf (msg, msg_len, "%s", err.msg);
+      return -err.errnum;
     }
-  return report (EBUSY, msg, msg_len, "`%s` is still mounted after 16 unmounts", target);
+  return 0;
 }
 
 int

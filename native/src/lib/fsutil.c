@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -302,6 +303,49 @@ write_new_file (const char *path, const unsigned char *data, size_t n, mode_t mo
 }
 
 int
+bl_unmount_all_at (const char *target, struct bl_error *err)
+{
+  for (int i = 0; i < 16; i++)
+    {
+      if (umount2 (target, 0) == 0)
+        continue;
+      if (errno == EINVAL || errno == ENOENT)
+        return 0; /* nothing (more) mounted there */
+      if (umount2 (target, MNT_DETACH) == 0)
+        continue;
+      if (errno == EINVAL || errno == ENOENT)
+        return 0;
+      return bl_fail (err, errno, "unmount `%s`", target);
+    }
+  return bl_fail (err, EBUSY, "`%s` is still mounted after 16 unmounts", target);
+}
+
+/* A batch's 'm' record: `data` is "type\0source\0options" (`len` bytes).  */
+static int
+batch_mount (const char *target, uint32_t flags, const char *data, size_t len, struct bl_error *err)
+{
+  char buf[8192];
+  const char *type, *source, *options;
+  size_t tl, sl;
+  if (len >= sizeof buf)
+    return bl_fail (err, E2BIG, "file batch: mount options for `%s` too long", target);
+  memcpy (buf, data, len);
+  buf[len] = '\0';
+  type = buf;
+  tl = strnlen (type, len);
+  if (tl == 0 || tl >= len)
+    return bl_fail (err, EINVAL, "file batch: malformed mount record for `%s`", target);
+  source = buf + tl + 1;
+  sl = strnlen (source, len - tl - 1);
+  if (tl + 1 + sl >= len)
+    return bl_fail (err, EINVAL, "file batch: malformed mount record for `%s`", target);
+  options = source + sl + 1;
+  if (mount (source, target, type, flags, *options ? options : NULL) < 0)
+    return bl_fail (err, errno, "mount %s on `%s`", type, target);
+  return 0;
+}
+
+int
 bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err)
 {
   size_t at = 0;
@@ -326,6 +370,21 @@ bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err)
       else if (kind == 'f' || kind == 'x')
         {
           if (write_new_file (path, buf + at, dlen, (mode_t) mode, kind == 'x', err) < 0)
+            return -1;
+        }
+      else if (kind == 'm')
+        {
+          if (batch_mount (path, mode, (const char *) buf + at, dlen, err) < 0)
+            return -1;
+        }
+      else if (kind == 'u')
+        {
+          if (bl_unmount_all_at (path, err) < 0)
+            return -1;
+        }
+      else if (kind == 'r')
+        {
+          if (bl_remove_tree_onefs (path, err) < 0)
             return -1;
         }
       else

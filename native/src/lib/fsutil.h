@@ -29,12 +29,19 @@ int bl_remove_tree_onefs (const char *path, struct bl_error *err);
    Returns 1 when `path` is gone (or never was), 0 when it is still there.  */
 int bl_rmdir_tree (const char *path);
 
-/* Creates directories and small files described by `buf` (`len` bytes), in order, stopping at
-   the first failure.  Each record is little-endian: u8 kind, u32 mode, u32 path length, path,
-   u32 data length, data.  Kinds: 'd' mkdir -p (an existing directory is fine; `mode` for the
-   ones created), 'f' write a file (created with `mode` or truncated), 'x' write a file that
-   must not exist yet (EEXIST).  Paths hold no NUL.  Returns 0, or -1 with the path in `err`;
-   a malformed buffer is EINVAL.  */
+/* Unmounts everything stacked at `target` (a busy mount is detached); nothing mounted there
+   is fine.  */
+int bl_unmount_all_at (const char *target, struct bl_error *err);
+
+/* Runs the steps described by `buf` (`len` bytes) in order, stopping at the first failure: a
+   pod's or container's directories, small files and mounts in one call.  Each record is
+   little-endian: u8 kind, u32 mode, u32 path length, path, u32 data length, data.  Kinds:
+   'd' mkdir -p (an existing directory is fine; `mode` for the ones created), 'f' write a file
+   (created with `mode` or truncated), 'x' write a file that must not exist yet (EEXIST),
+   'm' mount(2) at path with `mode` as MS_* flags and data "type\0source\0options" (no bind
+   remount), 'u' unmount everything at path (bl_unmount_all_at), 'r' rm -rf of path
+   (bl_remove_tree_onefs).  Paths hold no NUL.  Returns 0, or -1 with the path in `err`; a
+   malformed buffer is EINVAL.  */
 int bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err);
 
 /* Calls `fn(dfd, name, type, arg)` for each entry of the open directory `dfd` but . and ..,

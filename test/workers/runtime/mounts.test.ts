@@ -113,6 +113,37 @@ test('removeTree: directories wider than one read of entries and a deep chain go
   }
 });
 
+test('FileBatch: a mount between dirs and files, then a teardown batch unmounts and removes; a failing mount stops the batch (root)', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-batch-mount-'));
+  const mnt = join(dir, 'bundle', 'rootfs');
+  try {
+    await new FileBatch()
+      .dir(mnt)
+      .mount(mnt, { type: 'tmpfs', source: 'tmpfs', ...mountOptions(['nosuid', 'size=65536']) })
+      .file(join(mnt, 'inside'), 'on the tmpfs') // after the mount: lands in it
+      .file(join(dir, 'bundle', 'config.json'), '{}')
+      .commit();
+    assert.equal(await isMounted(mnt), true);
+    assert.equal(readFileSync(join(mnt, 'inside'), 'utf8'), 'on the tmpfs');
+    // removal never crosses the mount: a tree removal before the unmount fails
+    await assert.rejects(new FileBatch().removeTree(join(dir, 'bundle')).commit(), /mount point/);
+    assert.equal(readFileSync(join(mnt, 'inside'), 'utf8'), 'on the tmpfs');
+    await new FileBatch().unmountAll(mnt).removeTree(join(dir, 'bundle')).commit();
+    assert.equal(existsSync(join(dir, 'bundle')), false);
+    await new FileBatch().unmountAll(mnt).removeTree(join(dir, 'bundle')).commit(); // again: nothing there is fine
+    // a mount that fails names its target and stops the batch
+    await assert.rejects(
+      new FileBatch().dir(join(dir, 'b2', 'rootfs')).mount(join(dir, 'b2', 'rootfs'), { type: 'nosuchfs', source: 'x' }).file(join(dir, 'b2', 'after'), 'x').commit(),
+      /mount nosuchfs on .*b2\/rootfs/,
+    );
+    assert.equal(existsSync(join(dir, 'b2', 'after')), false, 'nothing after the failure runs');
+    assert.throws(() => new FileBatch().mount(mnt, { type: 'tmpfs', source: 'a\0b' }), /bad mount/);
+  } finally {
+    await unmount(mnt);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('FileBatch: dirs and files in order in one call; exclusive refuses an existing file; the first failure stops it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'burstlet-batch-'));
   try {
