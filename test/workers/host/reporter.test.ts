@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../../src/log.ts';
 import { logRecord, podStats, STATS_TTL_SECONDS } from '../../../src/schema/streams.ts';
 import { POD_WORKER_TTL_SECONDS } from '../../../workers/host/job-moves.ts';
-import { mergeSnapshots, RedisReporter } from '../../../workers/host/reporter.ts';
+import { mergeSnapshots, RedisReporter, type ReporterOptions } from '../../../workers/host/reporter.ts';
+import type { Keys } from '../../../src/keys.ts';
 import type { PodSnapshot } from '../../../workers/pod-runner.ts';
 import { startRedis, type RedisServer } from '../../support/redis.ts';
 import { events, redisKeys, uniquePrefix, waitFor } from './support/fixtures.ts';
@@ -25,6 +26,18 @@ const snap = (phase: PodSnapshot['phase'], note?: string): PodSnapshot => ({
   ...(note ? { notes: [{ type: 'Normal' as const, reason: note, message: note, at: 1 }] } : {}),
 });
 const reporterConn = () => new Redis(server.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }).on('error', () => undefined);
+
+/** A reporter on its own connection, once that is ready; both closed when the test ends. */
+async function readyReporter(t: TestContext, keys: Keys, options: Partial<ReporterOptions>): Promise<RedisReporter> {
+  const conn = reporterConn();
+  await waitFor('ready', () => conn.status === 'ready');
+  const reporter = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger(), ...options });
+  t.after(() => {
+    reporter.close();
+    conn.disconnect();
+  });
+  return reporter;
+}
 
 test('mergeSnapshots: the newer state wins and the notes of both are kept in order', () => {
   const merged = mergeSnapshots(snap('Pending', 'Pulled'), snap('Running', 'Started'));
@@ -99,13 +112,7 @@ test('real redis-server: while Redis is down the latest snapshot is kept (with e
 
 test('real redis-server: a snapshot that cannot be serialised never throws into the runner, and later ones still go out', async (t) => {
   const keys = redisKeys(uniquePrefix('bad'));
-  const conn = reporterConn();
-  await waitFor('ready', () => conn.status === 'ready');
-  const reporter = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger() });
-  t.after(() => {
-    reporter.close();
-    conn.disconnect();
-  });
+  const reporter = await readyReporter(t, keys, { workerId: 'w' });
   const pod = reporter.forPod('u1');
   assert.doesNotThrow(() => pod.status({ ...snap('Running'), message: 1n as unknown as string }));
   pod.status(snap('Succeeded'));
@@ -115,13 +122,7 @@ test('real redis-server: a snapshot that cannot be serialised never throws into 
 
 test("real redis-server: container statuses are stored with their event's seq only while keys.podWorker names the worker; a terminal snapshot gives them a TTL", async (t) => {
   const keys = redisKeys(uniquePrefix('statuses'));
-  const conn = reporterConn();
-  await waitFor('ready', () => conn.status === 'ready');
-  const reporter = new RedisReporter({ redis: conn, keys, workerId: 'wa', log: silentLogger() });
-  t.after(() => {
-    reporter.close();
-    conn.disconnect();
-  });
+  const reporter = await readyReporter(t, keys, { workerId: 'wa' });
   const main = (restartCount: number, state: object) => ({ name: 'main', state, lastState: {}, ready: false, restartCount });
   const withStatuses = (phase: PodSnapshot['phase'], restartCount: number, state: object): PodSnapshot => ({ ...snap(phase), containerStatuses: [main(restartCount, state)] });
   const stored = async () => JSON.parse((await redis.get(keys.podStatuses('u1'))) ?? 'null');
@@ -154,14 +155,8 @@ test("real redis-server: container statuses are stored with their event's seq on
 
 test('real redis-server: snapshots close together go out as one event with every note; flush sends at once and resolves once published', async (t) => {
   const keys = redisKeys(uniquePrefix('coalesce'));
-  const conn = reporterConn();
-  await waitFor('ready', () => conn.status === 'ready');
   // A long delay, so only flush can send within the test: no timing is asserted.
-  const r = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger(), coalesceMs: 60_000 });
-  t.after(() => {
-    r.close();
-    conn.disconnect();
-  });
+  const r = await readyReporter(t, keys, { workerId: 'w', coalesceMs: 60_000 });
   r.status(snap('Pending', 'Scheduled'));
   r.status(snap('Running', 'Started'));
   assert.deepEqual(await events(redis, keys, 'u1'), [], 'nothing is sent before the delay or a flush');
@@ -179,14 +174,8 @@ test('real redis-server: snapshots close together go out as one event with every
 
 test('real redis-server: a terminal snapshot is held for the teardown that follows it: one event, sent by the flush', async (t) => {
   const keys = redisKeys(uniquePrefix('hold'));
-  const conn = reporterConn();
-  await waitFor('ready', () => conn.status === 'ready');
   // Running goes at once; a terminal snapshot waits (a long hold: only flush sends it here).
-  const r = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger(), coalesceMs: 0, terminalHoldMs: 60_000 });
-  t.after(() => {
-    r.close();
-    conn.disconnect();
-  });
+  const r = await readyReporter(t, keys, { workerId: 'w', coalesceMs: 0, terminalHoldMs: 60_000 });
   r.status(snap('Running', 'Started'));
   await waitFor('the running event', async () => (await events(redis, keys, 'u1')).length === 1);
   r.status(snap('Succeeded', 'Completed'));
@@ -200,13 +189,7 @@ test('real redis-server: a terminal snapshot is held for the teardown that follo
 
 test('real redis-server: with the default delay a snapshot goes out by itself', async (t) => {
   const keys = redisKeys(uniquePrefix('delay'));
-  const conn = reporterConn();
-  await waitFor('ready', () => conn.status === 'ready');
-  const r = new RedisReporter({ redis: conn, keys, workerId: 'w', log: silentLogger() });
-  t.after(() => {
-    r.close();
-    conn.disconnect();
-  });
+  const r = await readyReporter(t, keys, { workerId: 'w' });
   r.status(snap('Running', 'Started'));
   const evs = await waitFor('the event', async () => {
     const e = await events(redis, keys, 'u1');
