@@ -1,12 +1,17 @@
-// `npm run bench -- worker [N=200] [maxPods=16]`: pods per second ONE real worker host
-// starts and finishes. `burstlet worker` runs as a child process (runtime burstlet, network
-// host, busybox from the local registry already cached by a warm-up pod); N `/bin/true` pods
-// (restartPolicy Never) are enqueued at once straight onto its BullMQ queue as PodJobs
-// (jobId = uid) and timed until every job is completed — each pod is a pause sandbox plus
-// one container, its rootfs an overlay snapshot, its events published to Redis.
+// `npm run bench -- worker [N=200] [maxPods=16] [rounds=3] [warmupRounds=1]`: pods per second ONE real worker
+// host starts and finishes. `burstlet worker` runs as a child process (runtime burstlet,
+// network host, busybox from the local registry already cached by a warm-up pod); N
+// `/bin/true` pods (restartPolicy Never) are enqueued at once straight onto its BullMQ queue as
+// PodJobs (jobId = uid) and timed until every job is completed — each pod is one container
+// (a lone Never container on the host network needs no pause process), its rootfs an overlay
+// snapshot, its events published to Redis.
 // Yardstick in the same run: the executor alone, `burstlet-runtime run` of /bin/true on the
 // worker's own container bundle (captured from a running pod, see support/executor-rate.ts),
-// N runs, maxPods at once, its state in the worker's run directory and its logs on disk. Prints both rates and the ratio; last line one JSON object.
+// N runs, maxPods at once, its state in the worker's run directory and its logs on disk.
+// Each round runs both sides, alternating which goes first; prints each round and the medians
+// over the rounds after the warm-up ones (rates, the ratio, CPU per pod); last line one JSON
+// object. Warm-up rounds are run and printed but not counted: a worker is a long-running
+// process, and its first thousand pods or so also pay for V8 optimising its code.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +26,8 @@ import { machineBusyMs, processCpuMs, rssMb, startBaseServices, startWorker, wai
 
 const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
 const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
+const ROUNDS = Math.max(1, Number(process.argv[4] ?? 3) || 3);
+const WARMUP_ROUNDS = Math.max(0, Number(process.argv[5] ?? 1) || 0);
 const UID_PREFIX = `bw${process.pid}-`;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
@@ -46,10 +53,17 @@ async function enqueue(queue: Queue, jobs: PodJob[]): Promise<number> {
 
 interface Settled { phase: string; waitMs: number; runMs: number; finishedOn: number }
 
+/** The worker under test, once started: a wait for jobs ends at once if it is gone. */
+let workerUnderTest: WorkerChild | undefined;
+
 /** Waits until `uids` are all completed or failed, checking every `everyMs`. */
 async function allFinished(queue: Queue, uids: string[], before: number, everyMs = 20): Promise<void> {
   try {
-    await waitFor(`${uids.length} jobs completed`, async () => (await finished(queue)) >= before + uids.length, 600_000, everyMs);
+    await waitFor(`${uids.length} jobs completed`, async () => {
+      const c = workerUnderTest?.child;
+      if (c && (c.exitCode !== null || c.signalCode !== null)) throw new Error(`the worker exited (${c.exitCode ?? c.signalCode})`);
+      return (await finished(queue)) >= before + uids.length;
+    }, 600_000, everyMs);
   } catch (err) {
     const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'completed', 'failed', 'prioritized');
     throw new Error(`${(err as Error).message}; jobs by state: ${JSON.stringify(counts)}`);
@@ -92,6 +106,7 @@ async function capture(w: WorkerChild, queue: Queue, redis: Redis, dest: string)
 async function main(): Promise<Record<string, unknown>> {
   const { redisUrl, registry } = await startBaseServices();
   const w = await startWorker({ redisUrl, registry, keyPrefix: `bench-worker-${process.pid}`, maxPods: MAX_PODS, network: 'host', ours: (c) => c.startsWith(UID_PREFIX) });
+  workerUnderTest = w;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   // BullMQ does not close a connection it was given: closed here, after the queue.
   const conn = redis.duplicate();
@@ -116,40 +131,72 @@ async function main(): Promise<Record<string, unknown>> {
   });
   const bundle = await capture(w, queue, redis, join(scratch, 'bundle'));
 
-  let busy0 = machineBusyMs();
-  const executorRate = await executorRunRate(bundle, yardstickRoot, join(scratch, 'logs'), `${UID_PREFIX}x`, N, MAX_PODS);
-  const executorCpuMs = (machineBusyMs() - busy0) / N;
-  const uids = Array.from({ length: N }, (_, i) => `${UID_PREFIX}p${i}`);
+  // Rounds alternate which side goes first, and the figures are medians over rounds: this VM's
+  // speed drifts by 10-20 % within a minute, and one yardstick phase then one worker phase
+  // compared two different machines.
+  const rounds: Round[] = [];
+  const warmups: Round[] = [];
+  for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
+    const warmup = r < WARMUP_ROUNDS;
+    const executorFirst = r % 2 === 0;
+    let executor: { rate: number; cpuMs: number } | undefined;
+    let worker: WorkerPhase | undefined;
+    for (const side of executorFirst ? ['executor', 'worker'] : ['worker', 'executor']) {
+      if (side === 'executor') {
+        const busy0 = machineBusyMs();
+        const rate = await executorRunRate(bundle, yardstickRoot, join(scratch, 'logs'), `${UID_PREFIX}x${r}-`, N, MAX_PODS);
+        executor = { rate, cpuMs: (machineBusyMs() - busy0) / N };
+      } else {
+        worker = await workerPhase(w, queue, r);
+      }
+    }
+    (warmup ? warmups : rounds).push({ executor: executor!, worker: worker!, ratio: worker!.rate / executor!.rate });
+    const label = warmup ? `warm-up round ${r + 1}/${WARMUP_ROUNDS} (not counted)` : `round ${r - WARMUP_ROUNDS + 1}/${ROUNDS}`;
+    console.log(`${label}: executor ${executor!.rate.toFixed(1)} runs/s, worker ${worker!.rate.toFixed(1)} pods/s, ratio ${(worker!.rate / executor!.rate).toFixed(2)}`);
+  }
+  const med = (f: (x: Round) => number) => p50(rounds.map(f));
+  const last = rounds.at(-1)!.worker;
+  const workerRss = await rssMb(w.child.pid!);
+  console.log(`${N} /bin/true pods per round, ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up, up to ${MAX_PODS} at once, network host, cached busybox; medians over rounds:`);
+  console.log(`executor alone:  ${med((x) => x.executor.rate).toFixed(1)} runs/s (burstlet-runtime run, worker's bundle)`);
+  console.log(`worker host:     ${med((x) => x.worker.rate).toFixed(1)} pods/s (queue → claim → sandbox + container → events → complete)`);
+  console.log(`ratio:           ${med((x) => x.ratio).toFixed(2)} (goal ≥ 0.8; per round ${rounds.map((x) => x.ratio.toFixed(2)).join(', ')})`);
+  console.log(`machine CPU:     ${med((x) => x.executor.cpuMs).toFixed(1)} ms per executor run, ${med((x) => x.worker.cpuMs).toFixed(1)} ms per worker pod (all processes: runtime, worker, redis, kernel, the bench's polling); the worker's Node process alone ${med((x) => x.worker.nodeCpuMs).toFixed(1)} ms per pod`);
+  console.log(`per pod, last round (job timestamps): queue wait p50 ${last.waitP50} ms; claim → completed p50 ${last.runP50} ms, max ${last.runMax} ms; ` +
+    `pods in flight on average ${last.inFlight.toFixed(1)} of ${MAX_PODS}`);
+  console.log(`worker RSS ${workerRss.rss.toFixed(1)} MB (peak ${workerRss.peak.toFixed(1)} MB); with BENCH_CPU_PROF=DIR the worker writes a CPU profile`);
+  return { pods: N, rounds: ROUNDS, warmup_rounds: WARMUP_ROUNDS, warmup_ratio: warmups.map((x) => r2(x.ratio)), max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(med((x) => x.worker.rate)), executor_runs_per_s: r2(med((x) => x.executor.rate)),
+    ratio: r2(med((x) => x.ratio)), ratio_per_round: rounds.map((x) => r2(x.ratio)),
+    executor_cpu_ms_per_run: r2(med((x) => x.executor.cpuMs)), worker_cpu_ms_per_pod: r2(med((x) => x.worker.cpuMs)), worker_node_cpu_ms_per_pod: r2(med((x) => x.worker.nodeCpuMs)),
+    worker_rss_mb: r2(workerRss.rss) };
+}
+
+interface WorkerPhase { rate: number; cpuMs: number; nodeCpuMs: number; waitP50: number; runP50: number; runMax: number; inFlight: number }
+interface Round { executor: { rate: number; cpuMs: number }; worker: WorkerPhase; ratio: number }
+
+/** N `/bin/true` pods (round `r`) enqueued at once on the worker; its rate and CPU per pod. */
+async function workerPhase(w: WorkerChild, queue: Queue, r: number): Promise<WorkerPhase> {
+  const uids = Array.from({ length: N }, (_, i) => `${UID_PREFIX}r${r}p${i}`);
   // Timed from just before the enqueue to the last job's finishedOn (the worker stamps it),
   // so the end is exact while the bench checks for it only every 250 ms: a 20 ms poll
   // (a Lua count on the worker's Redis and the bench's own event loop) took about 1 ms of
   // machine CPU per pod from the worker, where the yardstick's xargs costs nothing waiting.
   const t0 = Date.now();
-  busy0 = machineBusyMs();
+  const busy0 = machineBusyMs();
   const node0 = processCpuMs(w.child.pid!);
   const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
   await allFinished(queue, uids, before, 250);
-  const workerCpuMs = (machineBusyMs() - busy0) / N;
-  const workerNodeCpuMs = (processCpuMs(w.child.pid!) - node0) / N;
+  const cpuMs = (machineBusyMs() - busy0) / N;
+  const nodeCpuMs = (processCpuMs(w.child.pid!) - node0) / N;
   const done = await outcomes(queue, uids);
-  const wallMs = Math.max(...done.map((d) => d.finishedOn)) - t0;
-  const workerRss = await rssMb(w.child.pid!);
-  const workerRate = N / (wallMs / 1000);
   const bad = done.map((d) => d.phase).filter((p) => p !== 'Succeeded');
   if (bad.length) throw new Error(`${bad.length} pods did not succeed: ${[...new Set(bad)].join(', ')}`);
-
-  const ratio = workerRate / executorRate;
-  console.log(`${N} /bin/true pods, up to ${MAX_PODS} at once, network host, cached busybox`);
-  console.log(`executor alone:  ${executorRate.toFixed(1)} runs/s (burstlet-runtime run, worker's bundle)`);
-  console.log(`worker host:     ${workerRate.toFixed(1)} pods/s (queue → claim → sandbox + container → events → complete)`);
-  console.log(`ratio:           ${ratio.toFixed(2)} (goal ≥ 0.8)`);
-  console.log(`machine CPU:     ${executorCpuMs.toFixed(1)} ms per executor run, ${workerCpuMs.toFixed(1)} ms per worker pod (all processes: runtime, worker, redis, kernel, the bench's polling); the worker's Node process alone ${workerNodeCpuMs.toFixed(1)} ms per pod`);
+  const wallMs = Math.max(...done.map((d) => d.finishedOn)) - t0;
   const runs = done.map((d) => d.runMs);
-  console.log(`per pod (job timestamps): queue wait p50 ${p50(done.map((d) => d.waitMs))} ms; claim → completed p50 ${p50(runs)} ms, max ${Math.max(...runs)} ms; ` +
-    `pods in flight on average ${(runs.reduce((a, b) => a + b, 0) / wallMs).toFixed(1)} of ${MAX_PODS}`);
-  console.log(`worker RSS ${workerRss.rss.toFixed(1)} MB (peak ${workerRss.peak.toFixed(1)} MB); with BENCH_CPU_PROF=DIR the worker writes a CPU profile`);
-  return { pods: N, max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(workerRate), executor_runs_per_s: r2(executorRate), ratio: r2(ratio),
-    executor_cpu_ms_per_run: r2(executorCpuMs), worker_cpu_ms_per_pod: r2(workerCpuMs), worker_node_cpu_ms_per_pod: r2(workerNodeCpuMs), worker_rss_mb: r2(workerRss.rss) };
+  return {
+    rate: N / (wallMs / 1000), cpuMs, nodeCpuMs, waitP50: p50(done.map((d) => d.waitMs)), runP50: p50(runs), runMax: Math.max(...runs),
+    inFlight: runs.reduce((a, b) => a + b, 0) / wallMs,
+  };
 }
 
 const result = await withCleanup(main);

@@ -133,7 +133,8 @@ async function waitReady(port: number, child: ChildProcess): Promise<void> {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited (${child.exitCode ?? child.signalCode})`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      // A registry that took the connection but never answers must not hold the wait past its deadline.
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) });
       await res.arrayBuffer();
       if (res.status === 200 || res.status === 401) return;
     } catch {
