@@ -23,6 +23,15 @@ report (int errnum, char *msg, size_t msg_len, const char *fmt, const char *a)
   return -errnum;
 }
 
+/* Copies a library error into the caller's buffer.  */
+static int
+report_err (const struct bl_error *err, char *msg, size_t msg_len)
+{
+  if (msg && msg_len)
+    snprintf (msg, msg_len, "%s", err->msg);
+  return err->errnum > 0 ? -err->errnum : -EINVAL;
+}
+
 int
 bl_mount_overlay (const char *lower, const char *upper, const char *work, const char *target,
                   char *msg, size_t msg_len)
@@ -80,13 +89,7 @@ int
 bl_unmount_all (const char *target, char *msg, size_t msg_len)
 {
   struct bl_error err = { 0 };
-  if (bl_unmount_all_at (target, &err) < 0)
-    {
-      if (msg && msg_len)
-        snprintf (msg, msg_len, "%s", err.msg);
-      return -err.errnum;
-    }
-  return 0;
+  return bl_unmount_all_at (target, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
 }
 
 int
@@ -104,15 +107,6 @@ bl_pidfd_signal (int pidfd, int sig, char *msg, size_t msg_len)
   if (syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
     return report (errno, msg, msg_len, "pidfd_send_signal%s", "");
   return 0;
-}
-
-/* Copies a library error into the caller's buffer.  */
-static int
-report_err (const struct bl_error *err, char *msg, size_t msg_len)
-{
-  if (msg && msg_len)
-    snprintf (msg, msg_len, "%s", err->msg);
-  return err->errnum > 0 ? -err->errnum : -EINVAL;
 }
 
 int
