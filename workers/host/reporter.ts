@@ -13,10 +13,10 @@
  * every merged snapshot are kept, so no Kubernetes Event is lost) and sent when Redis is
  * back. A pod's steps come in bursts (sandbox up then its IP, container running then
  * started, exited then the sandbox gone, a few ms apart): merged, a `/bin/true` pod
- * publishes 3 events instead of 6, for the host's Redis and the provider alike; as with the
- * kubelet's status manager, intermediate states may be skipped, the latest never. Log lines
- * written while Redis is unreachable are dropped and counted: the
- * CRI log files on the host stay complete.
+ * publishes 2 or 3 events instead of 6, for the host's Redis and the provider alike; as with
+ * the kubelet's status manager, intermediate states may be skipped, the latest never. Log
+ * lines written while Redis is unreachable are dropped and counted: the CRI log files on the
+ * host stay complete.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';

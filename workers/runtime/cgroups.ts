@@ -20,16 +20,6 @@ export function cgroupMounts(): Promise<string[]> {
   return mounts;
 }
 
-// rmdir first: an empty cgroup (the usual case once the runtime removed its leaves) goes in
-// one call; only a cgroup with children is listed (a cgroup dir lists dozens of files).
-// Synchronous, in one native call per hierarchy: cgroupfs calls never wait on a disk, one per
-// hierarchy through the thread pool cost more than the calls (src/small-files.ts), and
-// rmdirSync threw an Error (with its stack) for every hierarchy the pod was never in.
-/** Returns whether `dir` is gone. */
-function removeTree(dir: string): boolean {
-  return loadNativeLib().rmdirTree(dir);
-}
-
 /**
  * Removes the pod's cgroup directories everywhere; call after its processes are gone. A task
  * that was just killed keeps its cgroup busy until it is fully released, so a removal that
@@ -38,8 +28,13 @@ function removeTree(dir: string): boolean {
  */
 export async function removePodCgroups(uid: string): Promise<void> {
   let dirs = (await cgroupMounts()).map((mp) => join(mp, podCgroup(uid)));
+  // One synchronous native call per hierarchy (rmdirTree): rmdir first, so an empty cgroup
+  // (the usual case once the runtime removed its leaves) goes in one syscall and only one with
+  // children is listed. cgroupfs never waits on a disk, a pool round trip per hierarchy cost
+  // more than the calls, and rmdirSync threw an Error for every hierarchy the pod never used.
+  const lib = loadNativeLib();
   for (let delay = 10; ; delay *= 2) {
-    dirs = dirs.filter((dir) => !removeTree(dir));
+    dirs = dirs.filter((dir) => !lib.rmdirTree(dir));
     if (dirs.length === 0 || delay > 640) return;
     await new Promise((r) => setTimeout(r, delay));
   }
