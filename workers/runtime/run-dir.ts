@@ -1,17 +1,17 @@
 /**
  * The worker's run directory, `<stateDir>/run`: what lives exactly as long as the pods do —
  * the executor's state and meta, the container bundles (config.json, record.json, the rootfs
- * mount point), each pod's pod.json and pause bundle. As
- * containerd keeps its state in /run/containerd and runc in /run/runc, it is a tmpfs: those
- * files are made and removed for every container, and on a disk each costs an inode
- * allocation and, on a file system mounted with `discard`, a synchronous discard when it
- * goes (`npm run bench -- worker` measured the worker's CPU per pod ~14 % lower). A tmpfs is
- * also right after a reboot: the containers are gone, and so is their state, so nothing stale
- * is re-adopted. It survives the worker process, so a restarted worker re-adopts its pods.
+ * mount point), each pod's pod.json and pause bundle. As containerd keeps its state in
+ * /run/containerd and runc in /run/runc, it is a tmpfs: those files are made and removed for
+ * every container, and on a disk each costs an inode allocation and, on a file system
+ * mounted with `discard`, a synchronous discard when it goes (`npm run bench -- worker`
+ * measured the worker's CPU per pod ~14 % lower). A tmpfs is also right after a reboot: the
+ * containers are gone, and so is their state, so nothing stale is re-adopted. It survives the worker process, so a restarted worker re-adopts its pods.
  *
- * Logs, termination messages, /etc files, disk-backed emptyDir and configMap/secret volumes stay under
- * `<stateDir>/runtime` on disk (nothing a container writes lands in the tmpfs), and the image
- * store and snapshots (the containers' writable layers) under `<stateDir>/images`.
+ * Logs, termination messages, /etc files, disk-backed emptyDir and configMap/secret volumes
+ * stay under `<stateDir>/runtime` on disk (nothing a container writes lands in the tmpfs),
+ * and the image store and snapshots (the containers' writable layers) under
+ * `<stateDir>/images`.
  *
  * Without root (or where mounting is refused) the run directory is a plain directory.
  */
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { loadNativeLib } from '../executor/native-lib.ts';
 
 const TMPFS_MAGIC = 0x01021994;
-/** Holds small files only (bundles, state, /etc files); a runaway writer cannot take the host's memory. */
+/** Holds small files only (bundles, records, executor state); a runaway writer cannot take the host's memory. */
 const RUN_DIR_SIZE = '256m';
 
 export interface RunDir {
