@@ -22,7 +22,7 @@ import { POD_JOB_VERSION, type PodJob } from '../src/schema/pod-job.ts';
 import { publish } from '../src/streams.ts';
 import { leftovers, onCleanup, sweepWorkerState, withCleanup } from './support/cleanup.ts';
 import { captureBundle, executorRunRate } from './support/executor-rate.ts';
-import { machineBusyMs, processCpuMs, rssMb, startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
+import { machineBusyMs, processCpuMs, threadCpuMs, rssMb, startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
 
 const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
 const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
@@ -147,7 +147,7 @@ async function main(): Promise<Record<string, unknown>> {
         const rate = await executorRunRate(bundle, yardstickRoot, join(scratch, 'logs'), `${UID_PREFIX}x${r}-`, N, MAX_PODS);
         executor = { rate, cpuMs: (machineBusyMs() - busy0) / N };
       } else {
-        worker = await workerPhase(w, queue, r);
+        worker = await workerPhase(w, queue, redis, r);
       }
     }
     (warmup ? warmups : rounds).push({ executor: executor!, worker: worker!, ratio: worker!.rate / executor!.rate });
@@ -162,20 +162,32 @@ async function main(): Promise<Record<string, unknown>> {
   console.log(`worker host:     ${med((x) => x.worker.rate).toFixed(1)} pods/s (queue → claim → sandbox + container → events → complete)`);
   console.log(`ratio:           ${med((x) => x.ratio).toFixed(2)} (goal ≥ 0.8; per round ${rounds.map((x) => x.ratio.toFixed(2)).join(', ')})`);
   console.log(`machine CPU:     ${med((x) => x.executor.cpuMs).toFixed(1)} ms per executor run, ${med((x) => x.worker.cpuMs).toFixed(1)} ms per worker pod (all processes: runtime, worker, redis, kernel, the bench's polling); the worker's Node process alone ${med((x) => x.worker.nodeCpuMs).toFixed(1)} ms per pod`);
+  const calls = [...last.redisCalls].sort((a, b) => b[1] - a[1]);
+  const totalCalls = calls.reduce((a, [, n]) => a + n, 0);
+  console.log(`redis-server:    ${med((x) => x.worker.redisCpuMs).toFixed(1)} ms CPU per worker pod; last round ${totalCalls.toFixed(1)} commands per pod (${calls.slice(0, Number(process.env.BENCH_REDIS_TOP ?? 8)).map(([c, n]) => `${c} ${n.toFixed(1)}`).join(', ')}; the bench's enqueue and polling included)`);
   console.log(`per pod, last round (job timestamps): queue wait p50 ${last.waitP50} ms; claim → completed p50 ${last.runP50} ms, max ${last.runMax} ms; ` +
     `pods in flight on average ${last.inFlight.toFixed(1)} of ${MAX_PODS}`);
   console.log(`worker RSS ${workerRss.rss.toFixed(1)} MB (peak ${workerRss.peak.toFixed(1)} MB); with BENCH_CPU_PROF=DIR the worker writes a CPU profile`);
   return { pods: N, rounds: ROUNDS, warmup_rounds: WARMUP_ROUNDS, warmup_ratio: warmups.map((x) => r2(x.ratio)), max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(med((x) => x.worker.rate)), executor_runs_per_s: r2(med((x) => x.executor.rate)),
     ratio: r2(med((x) => x.ratio)), ratio_per_round: rounds.map((x) => r2(x.ratio)),
-    executor_cpu_ms_per_run: r2(med((x) => x.executor.cpuMs)), worker_cpu_ms_per_pod: r2(med((x) => x.worker.cpuMs)), worker_node_cpu_ms_per_pod: r2(med((x) => x.worker.nodeCpuMs)),
+    executor_cpu_ms_per_run: r2(med((x) => x.executor.cpuMs)), worker_cpu_ms_per_pod: r2(med((x) => x.worker.cpuMs)), worker_node_cpu_ms_per_pod: r2(med((x) => x.worker.nodeCpuMs)), redis_cpu_ms_per_pod: r2(med((x) => x.worker.redisCpuMs)), redis_commands_per_pod: r2(totalCalls),
     worker_rss_mb: r2(workerRss.rss) };
 }
 
-interface WorkerPhase { rate: number; cpuMs: number; nodeCpuMs: number; waitP50: number; runP50: number; runMax: number; inFlight: number }
+/** redis-server's own CPU (ms) and its calls by command, from INFO: what the worker's Redis traffic costs the server. */
+async function redisCounters(redis: Redis): Promise<{ cpuMs: number; calls: Map<string, number> }> {
+  const info = await redis.info('all');
+  const num = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  const calls = new Map<string, number>();
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1], Number(m[2]));
+  return { cpuMs: (num('used_cpu_user') + num('used_cpu_sys')) * 1000, calls };
+}
+
+interface WorkerPhase { rate: number; cpuMs: number; nodeCpuMs: number; redisCpuMs: number; redisCalls: Map<string, number>; waitP50: number; runP50: number; runMax: number; inFlight: number }
 interface Round { executor: { rate: number; cpuMs: number }; worker: WorkerPhase; ratio: number }
 
 /** N `/bin/true` pods (round `r`) enqueued at once on the worker; its rate and CPU per pod. */
-async function workerPhase(w: WorkerChild, queue: Queue, r: number): Promise<WorkerPhase> {
+async function workerPhase(w: WorkerChild, queue: Queue, redis: Redis, r: number): Promise<WorkerPhase> {
   const uids = Array.from({ length: N }, (_, i) => `${UID_PREFIX}r${r}p${i}`);
   // Timed from just before the enqueue to the last job's finishedOn (the worker stamps it),
   // so the end is exact while the bench checks for it only every 250 ms: a 20 ms poll
@@ -184,17 +196,27 @@ async function workerPhase(w: WorkerChild, queue: Queue, r: number): Promise<Wor
   const t0 = Date.now();
   const busy0 = machineBusyMs();
   const node0 = processCpuMs(w.child.pid!);
+  const redis0 = await redisCounters(redis);
+  const threads0 = threadCpuMs(w.child.pid!);
   const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
   await allFinished(queue, uids, before, 250);
   const cpuMs = (machineBusyMs() - busy0) / N;
   const nodeCpuMs = (processCpuMs(w.child.pid!) - node0) / N;
+  const redis1 = await redisCounters(redis);
+  const threads1 = threadCpuMs(w.child.pid!);
+  const threads = [...threads1].map(([name, t]) => {
+    const t0 = threads0.get(name) ?? { user: 0, sys: 0 };
+    return `${name} ${((t.user - t0.user) / N).toFixed(2)}u+${((t.sys - t0.sys) / N).toFixed(2)}s`;
+  });
+  console.log(`  worker threads, ms per pod: ${threads.join(', ')}`);
+  const redisCalls = new Map([...redis1.calls].map(([c, n]) => [c, (n - (redis0.calls.get(c) ?? 0)) / N] as const).filter(([, n]) => n > 0));
   const done = await outcomes(queue, uids);
   const bad = done.map((d) => d.phase).filter((p) => p !== 'Succeeded');
   if (bad.length) throw new Error(`${bad.length} pods did not succeed: ${[...new Set(bad)].join(', ')}`);
   const wallMs = Math.max(...done.map((d) => d.finishedOn)) - t0;
   const runs = done.map((d) => d.runMs);
   return {
-    rate: N / (wallMs / 1000), cpuMs, nodeCpuMs, waitP50: p50(done.map((d) => d.waitMs)), runP50: p50(runs), runMax: Math.max(...runs),
+    rate: N / (wallMs / 1000), cpuMs, nodeCpuMs, redisCpuMs: (redis1.cpuMs - redis0.cpuMs) / N, redisCalls, waitP50: p50(done.map((d) => d.waitMs)), runP50: p50(runs), runMax: Math.max(...runs),
     inFlight: runs.reduce((a, b) => a + b, 0) / wallMs,
   };
 }

@@ -7,7 +7,7 @@
  * SIGTERM (a second one would make the worker exit without stopping its pods).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -109,6 +109,22 @@ export function machineBusyMs(): number {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, , , irq, softirq, steal] = f;
   return ((user + nice + system + irq + softirq + (steal || 0)) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU time (ms) of each thread of process `pid`, by thread name, split user/system (/proc/<pid>/task/<tid>/stat). */
+export function threadCpuMs(pid: number): Map<string, { user: number; sys: number }> {
+  const out = new Map<string, { user: number; sys: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try { stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'); } catch { continue; }
+    const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const t = out.get(name) ?? { user: 0, sys: 0 };
+    t.user += (Number(f[11]) * 1000) / 100;
+    t.sys += (Number(f[12]) * 1000) / 100;
+    out.set(name, t);
+  }
+  return out;
 }
 
 /** CPU time process `pid` itself (all its threads, not its children) has used so far, in ms (/proc/<pid>/stat utime + stime). */
