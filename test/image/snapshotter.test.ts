@@ -1,7 +1,7 @@
 // One suite for both snapshotters (overlay, copy): same layers, same expected rootfs.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -61,7 +61,9 @@ for (const make of [(d: string) => new OverlaySnapshotter(d), (d: string) => new
       assert.equal(mounts[0].type, kind === 'overlay' ? 'overlay' : 'bind');
       const target = join(dir, 'mnt');
       withMounted(mounts, target, () => {
-        assert.deepEqual(readdirSync(join(target, 'etc')), ['keep']);
+        // The overlay's init layer adds the mount points every container gets (init-layer.ts).
+        const mountPoints = kind === 'overlay' ? ['hostname', 'hosts', 'resolv.conf'] : [];
+        assert.deepEqual(readdirSync(join(target, 'etc')).sort(), ['keep', ...mountPoints].sort());
         assert.deepEqual(readdirSync(join(target, 'opq')), ['new']);
         writeFileSync(join(target, 'etc/written'), 'by the container');
       });
@@ -74,6 +76,8 @@ for (const make of [(d: string) => new OverlaySnapshotter(d), (d: string) => new
       await s.release('ctr-2');
       assert.equal(await s.gc(new Set([c1])), 1);
       assert.deepEqual(await s.list(), [c1]);
+      // The init layer went with the snapshot it sat on.
+      assert.deepEqual(readdirSync(join(dir, 'store', 'snapshots')), [c1.slice(7)]);
     });
 
     test('a failed apply leaves no snapshot; concurrent commits apply once (root)', async (t) => {
@@ -101,6 +105,73 @@ for (const make of [(d: string) => new OverlaySnapshotter(d), (d: string) => new
     });
   });
 }
+
+describe('overlay init layer', { skip: !isRoot && 'needs root (chown, mount)' }, () => {
+  const stat = (p: string) => {
+    const st = lstatSync(p);
+    return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtimeMs, type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other' };
+  };
+
+  test('adds only the mount points the image lacks, leaving what the image has as it is (root)', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'burstlet-snap-init-'));
+    const plain = join(dir, 'plain');
+    t.after(() => {
+      spawnSync('umount', [plain]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const s = new OverlaySnapshotter(join(dir, 'store'));
+    const [c1, c2] = chainIds([sha('4'), sha('5')]);
+    // /etc with its own mode and owner; /etc/hosts present; /sys a symlink; no /proc, no /dev.
+    await commitLayer(s, c1, undefined, [
+      { path: 'etc/', type: 'dir', mode: 0o750, uid: 12, gid: 34 }, { path: 'etc/hosts', body: 'image hosts' },
+      { path: 'sys', type: 'symlink', linkname: 'elsewhere' }, { path: 'elsewhere/', type: 'dir' },
+    ]);
+    await commitLayer(s, c2, c1, [{ path: 'etc/hostname', body: 'image hostname' }]);
+    mkdirSync(plain);
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(dir, 'store/snapshots', c2.slice(7), 'fs')}:${join(dir, 'store/snapshots', c1.slice(7), 'fs')}`, plain]);
+    const target = join(dir, 'mnt');
+    withMounted(await s.prepare('ctr-1', c2), target, () => {
+      assert.deepEqual(readdirSync(join(target, 'etc')).sort(), ['hostname', 'hosts', 'resolv.conf']);
+      assert.equal(readFileSync(join(target, 'etc/hosts'), 'utf8'), 'image hosts');
+      assert.equal(readFileSync(join(target, 'etc/hostname'), 'utf8'), 'image hostname');
+      assert.deepEqual(stat(join(target, 'etc/resolv.conf')), { ...stat(join(target, 'etc/resolv.conf')), mode: 0o644, uid: 0, gid: 0, type: 'file' });
+      assert.equal(readFileSync(join(target, 'etc/resolv.conf'), 'utf8'), '');
+      // /etc looks as the image has it: mode, owner and times.
+      const [etc, image] = [stat(join(target, 'etc')), stat(join(plain, 'etc'))];
+      assert.deepEqual({ ...etc, mtime: 0 }, { ...image, mtime: 0 });
+      assert.ok(Math.abs(etc.mtime - image.mtime) < 0.01, `mtime ${etc.mtime} vs the image's ${image.mtime}`);
+      assert.deepEqual({ ...stat(join(target, 'proc')), mtime: 0 }, { mode: 0o755, uid: 0, gid: 0, mtime: 0, type: 'dir' });
+      assert.equal(stat(join(target, 'dev')).type, 'dir');
+      assert.equal(stat(join(target, 'sys')).type, 'symlink');
+    });
+    // Made once per image: a second container sits on the same layer.
+    const [m2] = await s.prepare('ctr-2', c2);
+    const [m1] = await s.prepare('ctr-1', c2);
+    const lower = (m: Mount) => m.options.find((o) => o.startsWith('lowerdir='));
+    assert.equal(lower(m2), lower(m1));
+    assert.match(lower(m1)!, new RegExp(`^lowerdir=[^:]*/init-${c2.slice(7)}/fs:`));
+    // A new snapshotter (a restarted worker) finds it on disk.
+    const again = new OverlaySnapshotter(join(dir, 'store'));
+    assert.equal(lower((await again.prepare('ctr-3', c2))[0]), lower(m1));
+    for (const id of ['ctr-1', 'ctr-2', 'ctr-3']) await s.release(id);
+    assert.equal(s.initError, undefined);
+  });
+
+  test('nothing is made below a parent that is not a directory in the image (root)', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'burstlet-snap-init-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const s = new OverlaySnapshotter(join(dir, 'store'));
+    const [c1] = chainIds([sha('6')]);
+    await commitLayer(s, c1, undefined, [{ path: 'etc', type: 'symlink', linkname: 'private/etc' }, { path: 'private/etc/', type: 'dir' }]);
+    const target = join(dir, 'mnt');
+    withMounted(await s.prepare('ctr-1', c1), target, () => {
+      assert.equal(stat(join(target, 'etc')).type, 'symlink');
+      assert.deepEqual(readdirSync(join(target, 'private/etc')), []);
+      assert.deepEqual(readdirSync(target).sort(), ['dev', 'etc', 'private', 'proc', 'sys']);
+    });
+    await s.release('ctr-1');
+  });
+});
 
 test('chain IDs follow the OCI image spec', () => {
   const [a, b] = chainIds([sha('a'), sha('b')]);

@@ -14,6 +14,7 @@ export class OverlaySnapshotter extends SnapshotStore {
 
   async prepare(id: string, chainId: string, batch?: FileBatch): Promise<Mount[]> {
     const lowers = await this.lineage(chainId);
+    const init = await this.initLayer(chainId, lowers);
     const base = this.active(id);
     const dirs = this.recordActive(id, chainId, batch).dir(join(base, 'upper'), 0o755).dir(join(base, 'work'), 0o700);
     if (!batch) await dirs.commit();
@@ -21,7 +22,7 @@ export class OverlaySnapshotter extends SnapshotStore {
     return [{
       type: 'overlay',
       source: 'overlay',
-      options: ['index=off', `lowerdir=${lowers.join(':')}`, `upperdir=${join(base, 'upper')}`, `workdir=${join(base, 'work')}`],
+      options: ['index=off', `lowerdir=${(init ? [init, ...lowers] : lowers).join(':')}`, `upperdir=${join(base, 'upper')}`, `workdir=${join(base, 'work')}`],
     }];
   }
 }

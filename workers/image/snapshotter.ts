@@ -9,6 +9,7 @@ import { singleFlight } from '../../src/single-flight.ts';
 import { readSmall } from '../../src/small-files.ts';
 import { FileBatch } from '../executor/file-batch.ts';
 import { loadNativeLib } from '../executor/native-lib.ts';
+import { fillInitLayer } from './init-layer.ts';
 
 /** A mount as plain data: what `mount -t <type> -o <options> <source> <target>` would do. */
 export interface Mount {
@@ -81,6 +82,10 @@ export abstract class SnapshotStore implements Snapshotter {
   /** Parent chain IDs read so far (undefined: a base layer). */
   #parents = new Map<string, string | undefined>();
   #tmpDirs = new Set<string>(); // temp dirs of commits running in this process
+  /** Init layers (init-layer.ts) made or found in this process, by the chain ID they sit on; undefined: none could be made. */
+  #inits = new Map<string, Promise<string | undefined>>();
+  /** Why the last init layer could not be made (containers then run without one, as before). */
+  initError: Error | undefined;
 
   constructor(root: string) {
     this.root = root;
@@ -127,6 +132,61 @@ export abstract class SnapshotStore implements Snapshotter {
       return parent;
     } catch {
       return undefined;
+    }
+  }
+
+  /** The init layer over `chainId`: a snapshot of its own, kept as long as `chainId` is. */
+  protected initDir(chainId: string): string {
+    return join(this.root, 'snapshots', `init-${hex(chainId)}`);
+  }
+
+  /**
+   * The layer of mount points (init-layer.ts) over snapshot `chainId` (`lowers`: its lineage),
+   * made on first use; undefined when it cannot be made (the runtime then creates the mount
+   * points in each container's writable layer).
+   */
+  protected initLayer(chainId: string, lowers: readonly string[]): Promise<string | undefined> {
+    let layer = this.#inits.get(chainId);
+    if (!layer) {
+      layer = this.#makeInit(chainId, lowers).catch((err: Error) => {
+        this.initError = err;
+        return undefined;
+      });
+      this.#inits.set(chainId, layer);
+    }
+    return layer;
+  }
+
+  async #makeInit(chainId: string, lowers: readonly string[]): Promise<string> {
+    const fs = join(this.initDir(chainId), 'fs');
+    if (existsSync(fs)) return fs;
+    const tmp = join(this.root, 'snapshots', `tmp-${randomBytes(6).toString('hex')}`);
+    this.#tmpDirs.add(tmp);
+    try {
+      await fsp.mkdir(join(tmp, 'fs'), { recursive: true, mode: 0o755 });
+      // The image as a container sees it: one layer is that already; more are merged read-only.
+      let merged = lowers[0];
+      if (lowers.length > 1) {
+        merged = join(tmp, 'merged');
+        await fsp.mkdir(merged);
+        loadNativeLib().mountOverlay({ lower: [...lowers], target: merged });
+      }
+      try {
+        await fillInitLayer(merged, join(tmp, 'fs'));
+      } finally {
+        if (merged !== lowers[0]) {
+          loadNativeLib().unmount(merged);
+          await fsp.rmdir(merged);
+        }
+      }
+      await fsp.rm(this.initDir(chainId), { recursive: true, force: true }); // a half-removed leftover
+      await fsp.rename(tmp, this.initDir(chainId));
+      return fs;
+    } catch (err) {
+      await loadNativeLib().removeTreeAsync(tmp).catch(() => {});
+      throw err;
+    } finally {
+      this.#tmpDirs.delete(tmp);
     }
   }
 
@@ -200,6 +260,15 @@ export abstract class SnapshotStore implements Snapshotter {
       await fsp.rename(this.dir(chainId), doomed);
       await fsp.rm(doomed, { recursive: true, force: true });
       removed++;
+    }
+    // Init layers go with the snapshot they sit on.
+    for (const name of await fsp.readdir(join(this.root, 'snapshots')).catch(() => [] as string[])) {
+      const chainId = `sha256:${name.slice('init-'.length)}`;
+      if (!name.startsWith('init-') || existsSync(this.dir(chainId))) continue;
+      this.#inits.delete(chainId);
+      const doomed = join(this.root, 'snapshots', `tmp-gc-${randomBytes(6).toString('hex')}`);
+      await fsp.rename(join(this.root, 'snapshots', name), doomed);
+      await fsp.rm(doomed, { recursive: true, force: true });
     }
     return removed;
   }
