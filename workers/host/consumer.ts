@@ -1,9 +1,10 @@
 /**
  * The queue consumer: claims pod jobs from the pool's BullMQ queue one at a time (manual
- * processing, `getNextJob`), admits a job only when the pod's requests fit the free
- * allocatable, runs it through the `PodRunner`, keeps its lock while it runs (LockKeeper)
- * and completes it with the pod's outcome. It never overcommits: the ledger entry is added
- * before the next claim, and a pod that does not fit goes back to the queue untouched.
+ * processing, `getNextJob`; a completion takes the next waiting job in the same call),
+ * admits a job only when the pod's requests fit the free allocatable, runs it through the
+ * `PodRunner`, keeps its lock while it runs (LockKeeper) and completes it with the pod's
+ * outcome. It never overcommits: the ledger entry is added before the first wait of an
+ * admission, and a pod that does not fit goes back to the queue untouched.
  *
  * A job whose pod already ran somewhere (`keys.podWorker(uid)` is set and this host does
  * not hold the pod) was lost by its host: restartPolicy Never pods end Failed/WorkerLost,
@@ -179,17 +180,26 @@ export class JobConsumer {
       await moves.retryLater(this.#ctx, job, this.#o.handbackDelayMs);
       return 'unfit';
     }
-    // Claims the pod for this host and learns who had it before, in one round trip.
-    const previous = await moves.markRunning(this.#ctx, job);
+    // The pod's share is taken before the first wait: admissions overlap (the claim loop's,
+    // and a job fetched with a completion, see #runToEnd), and each must see the other's.
+    ledger.add(pod.uid, requests);
+    let previous: moves.PreviousRun;
+    try {
+      // Claims the pod for this host and learns who had it before, in one round trip.
+      previous = await moves.markRunning(this.#ctx, job);
+    } catch (err) {
+      ledger.release(pod.uid);
+      throw err;
+    }
     const adopting = previous.worker === workerId && runner.list().includes(pod.uid);
     const lostWith = adopting ? null : previous.worker;
     if (lostWith !== null && pod.restartPolicy === 'Never') {
+      ledger.release(pod.uid);
       await this.#failLost(job, pod, lostWith, previous.statuses);
       return 'lost';
     }
     const options: RunOptions = lostWith !== null && previous.statuses ? { carried: carriedFrom(previous.statuses, lostWith, pod.restartPolicy) } : {};
     if (lostWith !== null) log.warn({ uid: pod.uid, previous: lostWith, carried: options.carried }, 'pod lost with its worker; running it again');
-    ledger.add(pod.uid, requests);
     this.#o.locks.track(pod.uid);
     const entry: RunningPod = { job, pod, mode: 'run', done: Promise.resolve() };
     this.#running.set(pod.uid, entry);
@@ -207,8 +217,9 @@ export class JobConsumer {
     } catch (err) {
       outcome = { phase: 'Failed', reason: 'RuntimeError', message: err instanceof Error ? err.message : String(err) };
     }
+    let next: Job | undefined;
     try {
-      await this.#settle(entry, outcome);
+      next = await this.#settle(entry, outcome);
     } catch (err) {
       log.error({ err, uid: pod.uid }, 'could not settle the job; it will stall and be offered again');
     } finally {
@@ -217,10 +228,28 @@ export class JobConsumer {
       ledger.release(pod.uid);
       void this.#o.registry.beat();
     }
+    // The next job came with the completion (BullMQ's fetchNext: one round trip fewer per
+    // pod); it takes the share this pod left in this same tick, so no claim comes between.
+    // Awaited (its admission only, not its pod): a shutdown waiting for this pod's end also
+    // waits for that job to be running here or given back.
+    if (next) await this.#takeFetched(next);
   }
 
-  /** Completes (retrying while Redis is away and the lock is still ours), or returns the job. */
-  async #settle(entry: RunningPod, outcome: PodOutcome): Promise<void> {
+  /** A job the queue handed over with a completion: admitted as the claim loop admits one. */
+  async #takeFetched(job: Job): Promise<void> {
+    const { log } = this.#o;
+    if (this.#stopping) {
+      await moves.giveBack(this.#ctx, job).catch((err) => log.warn({ err, jobId: job.id }, 'give back failed; the job will stall and be retried'));
+      return;
+    }
+    await this.#admit(job).catch((err) => log.error({ err, jobId: job.id }, 'admitting a job failed; it will stall and be offered again'));
+  }
+
+  /**
+   * Completes (retrying while Redis is away and the lock is still ours), or returns the job.
+   * A completion while the host still claims also takes the next waiting job, returned here.
+   */
+  async #settle(entry: RunningPod, outcome: PodOutcome): Promise<Job | undefined> {
     const { job, pod } = entry;
     for (let attempt = 0; ; attempt++) {
       if (this.#abandoned || entry.mode === 'fenced' || !this.#o.locks.holds(pod.uid)) return;
@@ -233,9 +262,11 @@ export class JobConsumer {
           await moves.returnToQueue(this.#ctx, job);
         } else {
           await this.#o.reporter.flush(pod.uid);
-          await moves.complete(this.#ctx, job, outcome);
+          const done = await moves.complete(this.#ctx, job, outcome, this.#stopping ? undefined : this.#o.worker);
+          if (done.keysError) this.#o.log.warn({ err: done.keysError, uid: pod.uid }, 'the pod\'s worker and statuses keys got no TTL');
+          return done.next;
         }
-        return;
+        return undefined;
       } catch (err) {
         if (attempt >= 5) throw err;
         await sleep(500 * 2 ** attempt);

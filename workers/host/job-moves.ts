@@ -13,7 +13,7 @@
  * Neither needs `DelayedError`/`WaitingError`: those tell BullMQ's processor loop that the
  * job was already moved, and this host does not use that loop.
  */
-import { UnrecoverableError, type Job } from 'bullmq';
+import { Job, UnrecoverableError, type JobJson, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../../src/keys.ts';
 import type { JobProgress } from '../../src/schema/job-progress.ts';
@@ -96,13 +96,33 @@ export async function markRunning(ctx: MoveContext, job: Job): Promise<PreviousR
   return { worker: previous, statuses: parseStatuses(statuses) };
 }
 
-/** The pod is terminal: complete the job with its outcome. Throws if the lock is gone. */
-export async function complete(ctx: MoveContext, job: Job, outcome: PodOutcome): Promise<void> {
-  await job.moveToCompleted(outcome, ctx.workerId, false);
-  await Promise.all([
-    ctx.redis.expire(ctx.keys.podWorker(job.id!), POD_WORKER_TTL_SECONDS),
-    ctx.redis.expire(ctx.keys.podStatuses(job.id!), POD_WORKER_TTL_SECONDS),
-  ]);
+/** What `complete` did besides completing. */
+export interface Completed {
+  /** With `fetchFor`: the next job, moved to active under this host's lock by the same call. */
+  next?: Job;
+  /** Setting the pod keys' TTL failed (the job is completed all the same). */
+  keysError?: Error;
+}
+
+/**
+ * The pod is terminal: complete the job with its outcome, and with `fetchFor` (the host's
+ * BullMQ worker) take the next waiting job in the same call (BullMQ's manual-processing
+ * pattern). Throws only if the completion failed (the lock is gone): once it is done, nothing
+ * is to be done again.
+ */
+export async function complete(ctx: MoveContext, job: Job, outcome: PodOutcome, fetchFor?: Worker): Promise<Completed> {
+  const raw = await job.moveToCompleted(outcome, ctx.workerId, fetchFor !== undefined);
+  const [data, id] = Array.isArray(raw) ? raw as [JobJson | null | undefined, string | undefined] : [];
+  const done: Completed = fetchFor && data && id ? { next: Job.fromJSON(fetchFor, data, id) } : {};
+  try {
+    await Promise.all([
+      ctx.redis.expire(ctx.keys.podWorker(job.id!), POD_WORKER_TTL_SECONDS),
+      ctx.redis.expire(ctx.keys.podStatuses(job.id!), POD_WORKER_TTL_SECONDS),
+    ]);
+  } catch (err) {
+    done.keysError = err as Error;
+  }
+  return done;
 }
 
 /**

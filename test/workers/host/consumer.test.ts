@@ -65,6 +65,24 @@ test('real redis+bullmq: 10 pods of 1 CPU on 4 allocatable: 4 run, the others wa
   assert.deepEqual([...runner.starts.values()], Array(10).fill(1));
 });
 
+test('real redis+bullmq: a completion takes the next waiting job in the same call (fetchNext), one pod per slot at a time', async (t) => {
+  const runner = new ProcessRunner();
+  const { queue } = await hostWithQueue(t, env.server.url, 'handover', runner, { allocatable: { pods: 1 } });
+  const release = join(env.dir, 'release-handover');
+  const uids = Array.from({ length: 4 }, (_, i) => `handover-${i}`);
+  for (const uid of uids) await enqueue(queue, pod(uid, untilFile(release)));
+  await waitFor('the first pod running', () => runner.list().length === 1);
+  writeFileSync(release, '');
+  await waitFor('all 4 completed', async () => (await queue.getJobCountByTypes('completed')) === 4);
+  assert.equal(runner.maxConcurrent, 1, 'one slot: never two pods at once');
+  const jobs = (await Promise.all(uids.map((uid) => Job.fromId(queue, uid)))).sort((a, b) => a!.processedOn! - b!.processedOn!);
+  // BullMQ stamps the next job's processedOn with the completion's own timestamp when the
+  // completing call moved it to active; a separate claim would be a later call.
+  for (let i = 1; i < jobs.length; i++) {
+    assert.equal(jobs[i]!.processedOn, jobs[i - 1]!.finishedOn, `${jobs[i]!.id} was handed over by ${jobs[i - 1]!.id}'s completion`);
+  }
+});
+
 test('real redis+bullmq: job id = pod UID, so enqueuing a pod twice runs it once', async (t) => {
   const runner = new ProcessRunner();
   const { keys, host, queue } = await hostWithQueue(t, env.server.url, 'dedupe', runner);
