@@ -115,6 +115,34 @@ describe('state read in-process matches `burstlet-runtime state` (root)', { skip
     await assert.rejects(readContainerState(root, '../x'), /invalid container id/);
   });
 
+  test('create --start (served and spawned): the process runs at once with no exec.fifo, as after create and start; its exit is recorded (root)', async () => {
+    const server = new RuntimeServer(burstletRuntimePath);
+    const root = join(scratch.dir, 'start-state');
+    try {
+      for (const how of ['served', 'spawned'] as const) {
+        const id = uniqueId(`cs-${how}`);
+        const log = join(scratch.dir, `${id}.log`);
+        const bundle = scratch.bundle(`cs-${how}`, { args: ['sh', '-c', 'echo started; exec sleep 30'] });
+        const args = ['--root', root, 'create', '--bundle', bundle, '--log-path', log, '--start', id];
+        const created = how === 'served' ? await server.run(args) : await spawned(args);
+        assert.deepEqual(created, { exitCode: 0, stdout: '', stderr: '' }, how);
+        assert.ok(!existsSync(join(root, id, 'exec.fifo')), `${how}: no fifo is left to start it`);
+        const rt = new NativeRuntime({ root });
+        assert.equal((await rt.state(id)).status, 'running', how);
+        assert.equal(JSON.parse((await spawned(['--root', root, 'state', id])).stdout).status, 'running', `${how}: the CLI's state agrees`);
+        // The process runs without anyone starting it: its line reaches the log.
+        for (let i = 0; i < 500 && !/stdout F started\n/.test(readFileSync(log, 'utf8')); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.match(readFileSync(log, 'utf8'), /stdout F started\n/, `${how}: the process ran before anyone started it`);
+        await rt.kill(id, 'SIGKILL');
+        const stopped = await rt.waitForExit(id, { timeoutMs: 30_000 });
+        assert.equal(stopped.exit?.exitCode, 137, how);
+        await rt.delete(id);
+      }
+    } finally {
+      server.close();
+    }
+  });
+
   test('create through serve: the call itself stays as the monitor (serve\'s child, bl-monitor), answered once the container waits; a failing create leaves nothing', async () => {
     const server = new RuntimeServer(burstletRuntimePath);
     const serveRoot = join(scratch.dir, 'serve-state');

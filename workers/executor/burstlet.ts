@@ -81,8 +81,8 @@ export class BurstletExecutor implements Executor {
     if (meta.startedAt !== undefined || meta.startError !== undefined) return;
     const startedAt = Date.now();
     try {
-      await this.rt.create(id, meta.bundle, { logPath: meta.logPath });
-      await this.rt.start(id);
+      // One runtime call: its process runs as soon as it is set up (no exec.fifo to open).
+      await this.rt.create(id, meta.bundle, { logPath: meta.logPath, start: true });
     } catch (err) {
       if (!(err instanceof BurstletError) || !isProcessProblem(err.message)) throw err;
       await this.rt.delete(id, { force: true }).catch(() => {});

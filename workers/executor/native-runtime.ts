@@ -91,12 +91,13 @@ export class NativeRuntime {
 
   /**
    * Creates the container from `bundle` (directory with config.json); resolves once its
-   * process waits for `start`. The container's output goes to `logPath`. Fails with
-   * CONTAINER_CREATE and leaves nothing behind.
+   * process waits for `start`, or with `start` once it runs (burstlet: one call, `create
+   * --start`; runc/crun: create, then start). The container's output goes to `logPath`.
+   * Fails with CONTAINER_CREATE and leaves nothing behind.
    */
-  async create(id: string, bundle: string, opts: { logPath: string }): Promise<void> {
+  async create(id: string, bundle: string, opts: { logPath: string; start?: boolean }): Promise<void> {
     if (this.runtime === 'burstlet') {
-      await this.call(['create', '--bundle', bundle, '--log-path', opts.logPath, id], 'CONTAINER_CREATE');
+      await this.call(['create', '--bundle', bundle, '--log-path', opts.logPath, ...(opts.start ? ['--start'] : []), id], 'CONTAINER_CREATE');
       return;
     }
     // runc/crun hand the container our stdio, so give them the log file, not pipes.
@@ -106,6 +107,7 @@ export class NativeRuntime {
     } finally {
       closeSync(fd);
     }
+    if (opts.start) await this.start(id);
   }
 
   /**

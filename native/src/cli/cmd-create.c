@@ -1,4 +1,5 @@
-/* `create`: container set up, init waiting on exec.fifo, monitor detached.  */
+/* `create`: container set up, init waiting on exec.fifo, monitor detached; with `--start`
+   its process runs at once (create + start in one call, no fifo).  */
 #include "cli.h"
 #include "../lib/container.h"
 
@@ -11,7 +12,7 @@ bl_cmd_create (struct bl_cli *cli, int argc, char **argv)
   static const struct option opts[] = {
     { "bundle", required_argument, 0, 'b' },   { "pid-file", required_argument, 0, 'p' },
     { "log-path", required_argument, 0, 'l' }, { "console-socket", required_argument, 0, 'c' },
-    { 0, 0, 0, 0 },
+    { "start", no_argument, 0, 's' },          { 0, 0, 0, 0 },
   };
   struct bl_create_opts o = { .bundle = ".", .root = cli->root };
   const char *pid_file = NULL;
@@ -24,13 +25,14 @@ bl_cmd_create (struct bl_cli *cli, int argc, char **argv)
       case 'b': o.bundle = optarg; break;
       case 'p': pid_file = optarg; break;
       case 'l': o.log_path = optarg; break;
+      case 's': o.start = true; break;
       case 'c':
         fprintf (stderr, "burstlet-runtime: --console-socket is not supported\n");
         return 2;
-      default: return bl_cli_usage ("create", "create [--bundle DIR] [--pid-file FILE] ID");
+      default: return bl_cli_usage ("create", "create [--bundle DIR] [--pid-file FILE] [--log-path FILE] [--start] ID");
       }
   if (optind != argc - 1)
-    return bl_cli_usage ("create", "create [--bundle DIR] [--pid-file FILE] [--log-path FILE] ID");
+    return bl_cli_usage ("create", "create [--bundle DIR] [--pid-file FILE] [--log-path FILE] [--start] ID");
   o.id = argv[optind];
   if (bl_container_create (&o, &pid, &err) < 0)
     return bl_cli_error (&err);

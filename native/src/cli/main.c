@@ -6,7 +6,7 @@
 #include <string.h>
 
 static const struct bl_command commands[] = {
-  { "create", "create [--bundle DIR] [--pid-file FILE] [--log-path FILE] ID", bl_cmd_create },
+  { "create", "create [--bundle DIR] [--pid-file FILE] [--log-path FILE] [--start] ID", bl_cmd_create },
   { "start", "start ID", bl_cmd_start },
   { "state", "state ID", bl_cmd_state },
   { "kill", "kill [--all] ID [SIGNAL]", bl_cmd_kill },

@@ -16,9 +16,11 @@ struct bl_create_opts
   const char *bundle;   /* directory holding config.json */
   const char *root;     /* state root, e.g. /run/burstlet */
   const char *log_path; /* CRI log file; NULL = the container inherits our stdio */
+  bool start;           /* create: no exec.fifo, the process runs at once (create + start) */
 };
 
-/* Creates the container and returns once its init waits on exec.fifo.  A detached monitor
+/* Creates the container and returns once its init waits on exec.fifo (with o->start: once
+   its process runs, no fifo, as `create` then `start` would leave it).  A detached monitor
    (its own session) stays as the container's parent and outlives the caller.  On failure
    nothing is left behind (state dir, cgroup).
    With bl_create_done_fd >= 0 (a `serve` call, cmd-serve.c) the caller becomes the monitor

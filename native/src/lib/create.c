@@ -34,7 +34,8 @@ monitor_main (const struct bl_create_opts *o, struct prepared *p, int fifo_fd, i
       dprintf (report, "E%s", err.msg);
       _exit (1);
     }
-  close (fifo_fd);
+  if (fifo_fd >= 0)
+    close (fifo_fd);
   snprintf (msg, sizeof msg, "O%d", m.child);
   (void) !write (report, msg, strlen (msg));
   close (report);
@@ -63,11 +64,13 @@ create_in_place (const struct bl_create_opts *o, struct prepared *p, int fifo_fd
     {
       if (m.child > 0)
         kill (m.child, SIGKILL), waitpid (m.child, NULL, 0);
-      close (fifo_fd);
+      if (fifo_fd >= 0)
+        close (fifo_fd);
       bl_unprepare (p);
       return -1;
     }
-  close (fifo_fd);
+  if (fifo_fd >= 0)
+    close (fifo_fd);
   fflush (stdout), fflush (stderr);
   if (bl_write_all (bl_create_done_fd, ok, sizeof ok) < 0)
     {
@@ -106,13 +109,14 @@ bl_container_create (const struct bl_create_opts *o, pid_t *pid, struct bl_error
 {
   struct prepared p;
   char fifo[PATH_MAX + 16];
-  int report[2], fifo_fd;
+  int report[2], fifo_fd = -1;
   pid_t mon;
 
   if (bl_prepare (o, &p, err) < 0)
     return bl_spec_free (p.spec), -1;
+  /* Without exec.fifo the init does not wait for `start` (as under `run`).  */
   snprintf (fifo, sizeof fifo, "%s/exec.fifo", p.dir);
-  if (mkfifo (fifo, 0622) < 0 || (fifo_fd = open (fifo, O_PATH | O_CLOEXEC)) < 0)
+  if (!o->start && (mkfifo (fifo, 0622) < 0 || (fifo_fd = open (fifo, O_PATH | O_CLOEXEC)) < 0))
     return bl_fail (err, errno, "mkfifo `%s`", fifo), bl_unprepare (&p), -1;
   if (bl_create_done_fd >= 0)
     {
@@ -131,7 +135,8 @@ bl_container_create (const struct bl_create_opts *o, pid_t *pid, struct bl_error
       monitor_main (o, &p, fifo_fd, report[1]);
     }
   close (report[1]);
-  close (fifo_fd);
+  if (fifo_fd >= 0)
+    close (fifo_fd);
   int r = read_report (report[0], pid, err);
   close (report[0]);
   if (r < 0)
