@@ -8,10 +8,12 @@
  * `startError` (burstlet-runtime refuses it at create, as runc does) instead of an error.
  *
  * Layout under `root`: `meta/<id>.json` (bundle, logPath, startedAt, startError) written
- * here, `state/` the runtime's --root. Meta and state files are small and local: read
- * synchronously (src/small-files.ts), written and removed in one pool-thread call each.
+ * here, `state/` the runtime's --root. Meta and state files are small and local: read,
+ * written and removed synchronously. The worker keeps this root in its run directory, a
+ * tmpfs (workers/runtime/run-dir.ts), where such a call takes microseconds; a pool-thread
+ * call (koffi) cost more than that in wake-ups alone, three times per container.
  */
-import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { constants } from 'node:os';
 import type { Writable } from 'node:stream';
 import { join } from 'node:path';
@@ -19,8 +21,6 @@ import { BurstletError } from '../../src/errors.ts';
 import { singleFlight } from '../../src/single-flight.ts';
 import { readSmall } from '../../src/small-files.ts';
 import type { CreateOptions, ExecOptions, ExecProcess, Executor, ExecutorState } from './executor.ts';
-import { FileBatch } from './file-batch.ts';
-import { loadNativeLib } from './native-lib.ts';
 import { NativeRuntime } from './native-runtime.ts';
 
 interface Meta {
@@ -34,7 +34,6 @@ interface Meta {
 
 /** Exit code reported when the process could not be started (as the OCI CLI executors do). */
 const START_ERROR_EXIT = 128;
-const EEXIST = 17;
 const POLL_MS = 20;
 /** With an inotify watch on the state directory, the safety-net poll. */
 const WATCHED_POLL_MS = 250;
@@ -56,6 +55,7 @@ export class BurstletExecutor implements Executor {
   readonly #deleting = new Map<string, Promise<void>>();
   /** Containers stopped with their exit record: their state no longer changes until delete. */
   readonly #final = new Map<string, ExecutorState>();
+  #metaDirMade = false;
 
   constructor(root: string, binary?: string) {
     this.rt = new NativeRuntime({ runtime: 'burstlet', root: join(root, 'state'), binary });
@@ -64,14 +64,17 @@ export class BurstletExecutor implements Executor {
 
   async create(id: string, bundle: string, options: CreateOptions): Promise<void> {
     const meta: Meta = { id, bundle, logPath: options.logPath };
+    const path = this.metaPath(id);
     try {
-      await new FileBatch().dir(this.metaDir).file(this.metaPath(id), JSON.stringify(meta), { exclusive: true }).commit();
+      if (!this.#metaDirMade) mkdirSync(this.metaDir, { recursive: true });
+      this.#metaDirMade = true;
+      writeFileSync(path, JSON.stringify(meta), { flag: 'wx' });
       this.metas.set(id, meta);
     } catch (err) {
-      if ((err as BurstletError).details?.errno === EEXIST) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new BurstletError('CONFLICT', `container ${id} already exists`, { cause: err });
       }
-      throw err;
+      throw new BurstletError('RUNTIME_FAILED', `cannot record container ${id}: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -187,7 +190,7 @@ export class BurstletExecutor implements Executor {
     if (!meta) return;
     // Known stopped with its exit record: deleted without reading its state again.
     if (meta.startedAt !== undefined) await this.rt.delete(id, { force: true, stopped: this.#final.has(id) });
-    await loadNativeLib().removeTreeAsync(this.metaPath(id)); // an unlink: off the main thread
+    rmSync(this.metaPath(id), { force: true });
     this.metas.delete(id);
     this.#final.delete(id);
   }
@@ -235,8 +238,10 @@ export class BurstletExecutor implements Executor {
   }
 
   private async saveMeta(meta: Meta): Promise<void> {
-    // temp + rename on a pool thread: replacing a file frees an inode, which waits on ext4
-    await loadNativeLib().writeAtomicAsync(this.metaDir, `${meta.id}.json`, JSON.stringify(meta));
+    // Temp + rename: a crash leaves the old record or the new one, never half of one.
+    const path = this.metaPath(meta.id);
+    writeFileSync(`${path}.tmp`, JSON.stringify(meta));
+    renameSync(`${path}.tmp`, path);
     this.metas.set(meta.id, meta);
   }
 }

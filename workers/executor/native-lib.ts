@@ -55,8 +55,6 @@ export interface NativeLib {
   rmdirTree(path: string): boolean;
   /** Runs an encoded batch of mkdir -p / file writes (file-batch.ts) in one pool-thread call. */
   writeTreeAsync(batch: Buffer): Promise<void>;
-  /** Writes `dir/name` atomically (temp file + rename) in one pool-thread call. */
-  writeAtomicAsync(dir: string, name: string, text: string): Promise<void>;
   /** A pidfd for `pid`; the caller closes it with `closePidfd`. */
   pidfdOpen(pid: number): number;
   /** Signals the exact process behind the pidfd; returns false if it has already exited. */
@@ -83,7 +81,6 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
   const cDelete = lib.func('int bl_ffi_delete(str root, str id, int force, _Out_ uint8_t *msg, size_t len)');
   const removeTree = lib.func('int bl_ffi_remove_tree(str path, _Out_ uint8_t *msg, size_t len)');
   const writeTree = lib.func('int bl_ffi_write_tree(const uint8_t *buf, size_t n, _Out_ uint8_t *msg, size_t len)');
-  const writeAtomic = lib.func('int bl_ffi_write_atomic(str dir, str name, str value, _Out_ uint8_t *msg, size_t len)');
   const rmdirTree = lib.func('int bl_ffi_rmdir_tree(str path)');
   const pidfdOpen = lib.func('int bl_pidfd_open(int pid, _Out_ uint8_t *msg, size_t len)');
   const pidfdSignal = lib.func('int bl_pidfd_signal(int pidfd, int sig, _Out_ uint8_t *msg, size_t len)');
@@ -186,10 +183,6 @@ export function loadNativeLib(path = libburstletPath): NativeLib {
     },
     writeTreeAsync(batch) {
       return callAsync(writeTree.async as AsyncFn, batch, batch.length);
-    },
-    writeAtomicAsync(dir, name, text) {
-      if (text.includes('\0')) return Promise.reject(new BurstletError('INVALID_INPUT', `${dir}/${name}: text holds a NUL byte`));
-      return callAsync(writeAtomic.async as AsyncFn, dir, name, text);
     },
     pidfdOpen(pid) {
       return call((m) => pidfdOpen(pid, m, MSG_LEN));

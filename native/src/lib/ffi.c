@@ -149,14 +149,6 @@ bl_ffi_rmdir_tree (const char *path)
 }
 
 int
-bl_ffi_write_atomic (const char *dir, const char *name, const char *value, char *msg,
-                     size_t msg_len)
-{
-  struct bl_error err = { 0 };
-  return bl_write_atomic (dir, name, value, &err) < 0 ? report_err (&err, msg, msg_len) : 0;
-}
-
-int
 bl_ffi_write_tree (const unsigned char *buf, size_t len, char *msg, size_t msg_len)
 {
   struct bl_error err = { 0 };

@@ -49,10 +49,6 @@ int bl_ffi_rmdir_tree (const char *path);
 /* bl_write_tree: directories and small files from one encoded buffer (see fsutil.h).  */
 int bl_ffi_write_tree (const unsigned char *buf, size_t len, char *msg, size_t msg_len);
 
-/* Writes dir/name atomically (temp file + rename).  */
-int bl_ffi_write_atomic (const char *dir, const char *name, const char *value, char *msg,
-                         size_t msg_len);
-
 /* pidfd_open(2).  Returns the fd (owned by the caller) or -errno.  */
 int bl_pidfd_open (int pid, char *msg, size_t msg_len);
 
