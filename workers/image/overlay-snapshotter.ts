@@ -1,5 +1,6 @@
 // Overlay snapshotter: each layer is its own directory; a container's rootfs is overlayfs
-// with the layers as lowerdirs and a per-container upper and work dir.
+// with the layers as lowerdirs, topped by the image's init layer of mount points
+// (init-layer.ts, made once per image), and a per-container upper and work dir.
 import { join } from 'node:path';
 import type { FileBatch } from '../executor/file-batch.ts';
 import { SnapshotStore, type ApplyTarget, type Mount } from './snapshotter.ts';
