@@ -51,7 +51,7 @@ async function enqueue(queue: Queue, jobs: PodJob[]): Promise<number> {
   return before;
 }
 
-interface Settled { phase: string; waitMs: number; runMs: number; finishedOn: number }
+interface Settled { phase: string; waitMs: number; runMs: number; processedOn: number; finishedOn: number }
 
 /** The worker under test, once started: a wait for jobs ends at once if it is gone. */
 let workerUnderTest: WorkerChild | undefined;
@@ -77,6 +77,7 @@ async function outcomes(queue: Queue, uids: string[]): Promise<Settled[]> {
     phase: (j?.returnvalue as { phase?: string } | undefined)?.phase ?? `job ${j?.failedReason ?? 'missing'}`,
     waitMs: (j?.processedOn ?? NaN) - (j?.timestamp ?? NaN),
     runMs: (j?.finishedOn ?? NaN) - (j?.processedOn ?? NaN),
+    processedOn: j?.processedOn ?? NaN,
     finishedOn: j?.finishedOn ?? NaN,
   }));
 }
@@ -199,6 +200,7 @@ async function workerPhase(w: WorkerChild, queue: Queue, redis: Redis, r: number
   const redis0 = await redisCounters(redis);
   const threads0 = threadCpuMs(w.child.pid!);
   const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
+  const enqueuedMs = Date.now() - t0;
   await allFinished(queue, uids, before, 250);
   const cpuMs = (machineBusyMs() - busy0) / N;
   const nodeCpuMs = (processCpuMs(w.child.pid!) - node0) / N;
@@ -209,6 +211,10 @@ async function workerPhase(w: WorkerChild, queue: Queue, redis: Redis, r: number
     return `${name} ${((t.user - t0.user) / N).toFixed(2)}u+${((t.sys - t0.sys) / N).toFixed(2)}s`;
   });
   console.log(`  worker threads, ms per pod: ${threads.join(', ')}`);
+  const sorted = (await outcomes(queue, uids)).sort((a, b) => a.processedOn - b.processedOn);
+  const lastRuns = [...sorted].sort((a, b) => b.finishedOn - a.finishedOn);
+  console.log(`  timed ${Math.max(...sorted.map((d) => d.finishedOn)) - t0} ms: the enqueue (the bench's addBulk) took ${enqueuedMs} ms, the first claim came ${sorted[0].processedOn - t0} ms after its start; ` +
+    `the last ${MAX_PODS} pods ended over the last ${lastRuns[0].finishedOn - lastRuns[Math.min(MAX_PODS, lastRuns.length) - 1].finishedOn} ms`);
   const redisCalls = new Map([...redis1.calls].map(([c, n]) => [c, (n - (redis0.calls.get(c) ?? 0)) / N] as const).filter(([, n]) => n > 0));
   const done = await outcomes(queue, uids);
   const bad = done.map((d) => d.phase).filter((p) => p !== 'Succeeded');
