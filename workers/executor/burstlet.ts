@@ -55,7 +55,6 @@ export class BurstletExecutor implements Executor {
   readonly #deleting = new Map<string, Promise<void>>();
   /** Containers stopped with their exit record: their state no longer changes until delete. */
   readonly #final = new Map<string, ExecutorState>();
-  #metaDirMade = false;
 
   constructor(root: string, binary?: string) {
     this.rt = new NativeRuntime({ runtime: 'burstlet', root: join(root, 'state'), binary });
@@ -65,10 +64,15 @@ export class BurstletExecutor implements Executor {
   async create(id: string, bundle: string, options: CreateOptions): Promise<void> {
     const meta: Meta = { id, bundle, logPath: options.logPath };
     const path = this.metaPath(id);
+    const write = () => writeFileSync(path, JSON.stringify(meta), { flag: 'wx' });
     try {
-      if (!this.#metaDirMade) mkdirSync(this.metaDir, { recursive: true });
-      this.#metaDirMade = true;
-      writeFileSync(path, JSON.stringify(meta), { flag: 'wx' });
+      try {
+        write();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        mkdirSync(this.metaDir, { recursive: true }); // the first container here
+        write();
+      }
       this.metas.set(id, meta);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {

@@ -238,6 +238,7 @@ export class JobConsumer {
   /** A job the queue handed over with a completion: admitted as the claim loop admits one. */
   async #takeFetched(job: Job): Promise<void> {
     const { log } = this.#o;
+    if (this.#abandoned) return; // as after a crash: it stalls and is offered again
     if (this.#stopping) {
       await moves.giveBack(this.#ctx, job).catch((err) => log.warn({ err, jobId: job.id }, 'give back failed; the job will stall and be retried'));
       return;
