@@ -6,7 +6,9 @@
  * stats to `keys.stats(uid)` with a TTL.
  *
  * Calls never throw and never wait for Redis. A snapshot is sent `coalesceMs` (15 ms) after
- * it arrives (a terminal one after `terminalHoldMs`, 250 ms), or at once by `flush` (the host
+ * it arrives (a terminal one after `terminalHoldMs`, 250 ms; one of a pod whose sandbox is
+ * still being made, Pending without PodReadyToStartContainers, after `startHoldMs`, 100 ms,
+ * or `coalesceMs` after the next one arrives), or at once by `flush` (the host
  * flushes a pod before its job leaves the worker, so nothing of ours is published after the
  * pod moved on). Snapshots arriving meanwhile, while one is in flight, or while Redis is
  * unreachable, are merged into one pending snapshot (the latest state wins, the `notes` of
@@ -57,6 +59,8 @@ interface PodState {
   pending: PodSnapshot | undefined;
   /** The coalescing delay of `pending` runs. */
   timer: NodeJS.Timeout | undefined;
+  /** `timer` is the start hold: the next snapshot cuts it short. */
+  startHold: boolean;
   /** Resolved when the pod has nothing pending or in flight (flush). */
   settled: (() => void)[];
   stats: Omit<PodStats, 'workerId' | 'at'> | undefined;
@@ -79,10 +83,22 @@ export interface ReporterOptions {
    * then with the teardown's own change merged in: one event instead of two.
    */
   terminalHoldMs?: number;
+  /**
+   * How long a snapshot of a pod whose sandbox is still being made waits for the next one
+   * (default 100 ms; 0 with `coalesceMs` 0). The sandbox is up within milliseconds as a rule:
+   * one event carries both, as the kubelet's first status after its sync does, instead of a
+   * ContainerCreating event followed at once by another with the sandbox's conditions.
+   */
+  startHoldMs?: number;
 }
 
 const DEFAULT_COALESCE_MS = 15;
 const DEFAULT_TERMINAL_HOLD_MS = 250;
+const DEFAULT_START_HOLD_MS = 100;
+
+/** A Pending pod whose sandbox is not up yet (its PodReadyToStartContainers is not True). */
+const sandboxPending = (s: PodSnapshot) =>
+  s.phase === 'Pending' && s.conditions?.find((c) => c.type === 'PodReadyToStartContainers')?.status !== 'True';
 
 /** The `PodStatuses` of a snapshot without `seq` (the script adds it); '' when it has none. */
 function statusesJson(snapshot: PodSnapshot, workerId: string): string {
@@ -136,6 +152,15 @@ export class RedisReporter {
   status(snapshot: PodSnapshot): void {
     const state = this.#state(snapshot.uid);
     state.pending = state.pending ? mergeSnapshots(state.pending, snapshot) : snapshot;
+    if (state.startHold) {
+      // What the start hold waited for (or more of the sandbox's making): it all goes after
+      // the usual coalescing, never a second hold.
+      clearTimeout(state.timer);
+      state.timer = undefined;
+      state.startHold = false;
+      this.#schedule(snapshot.uid, state, false);
+      return;
+    }
     if (!state.inflight && !state.timer) this.#schedule(snapshot.uid, state);
   }
 
@@ -148,6 +173,7 @@ export class RedisReporter {
     if (!state || (!state.pending && !state.inflight)) return Promise.resolve();
     clearTimeout(state.timer);
     state.timer = undefined;
+    state.startHold = false;
     this.#send(uid, state);
     if (!state.inflight) return Promise.resolve();
     return new Promise((resolve) => state.settled.push(resolve));
@@ -195,26 +221,35 @@ export class RedisReporter {
     for (const state of this.#pods.values()) {
       clearTimeout(state.timer);
       state.timer = undefined;
+      state.startHold = false;
     }
   }
 
   #state(uid: string): PodState {
     let state = this.#pods.get(uid);
     if (!state) {
-      state = { inflight: false, pending: undefined, timer: undefined, settled: [], stats: undefined };
+      state = { inflight: false, pending: undefined, timer: undefined, startHold: false, settled: [], stats: undefined };
       this.#pods.set(uid, state);
     }
     return state;
   }
 
-  /** Sends the pending snapshot after the coalescing delay (at once without one). */
-  #schedule(uid: string, state: PodState): void {
+  /** Sends the pending snapshot after the coalescing delay (at once without one); `mayHold`: a start hold may apply. */
+  #schedule(uid: string, state: PodState, mayHold = true): void {
     const coalesce = this.#o.coalesceMs ?? DEFAULT_COALESCE_MS;
     const hold = this.#o.terminalHoldMs ?? (coalesce <= 0 ? 0 : DEFAULT_TERMINAL_HOLD_MS);
-    const delay = state.pending && TERMINAL.has(state.pending.phase) ? Math.max(coalesce, hold) : coalesce;
+    const startHold = this.#o.startHoldMs ?? (coalesce <= 0 ? 0 : DEFAULT_START_HOLD_MS);
+    const pending = state.pending;
+    let delay = coalesce;
+    if (pending && TERMINAL.has(pending.phase)) delay = Math.max(coalesce, hold);
+    else if (mayHold && pending && startHold > coalesce && sandboxPending(pending)) {
+      delay = startHold;
+      state.startHold = true;
+    }
     if (delay <= 0) return this.#send(uid, state);
     state.timer = setTimeout(() => {
       state.timer = undefined;
+      state.startHold = false;
       if (state.pending) this.#send(uid, state);
       else this.#forgetIfIdle(uid, state);
     }, delay);

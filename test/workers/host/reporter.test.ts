@@ -187,6 +187,30 @@ test('real redis-server: a terminal snapshot is held for the teardown that follo
   assert.equal(await r.drain(5000), true);
 });
 
+test('real redis-server: a snapshot of a pod whose sandbox is being made waits for the next one: one event with both', async (t) => {
+  const keys = redisKeys(uniquePrefix('start'));
+  // No coalescing, a long start hold: only the next snapshot (or a flush) lets it go.
+  const r = await readyReporter(t, keys, { workerId: 'w', coalesceMs: 0, startHoldMs: 60_000 });
+  const sandbox = (ready: boolean, note: string): PodSnapshot => ({
+    ...snap('Pending', note), conditions: [{ type: 'PodReadyToStartContainers', status: ready ? 'True' : 'False' }],
+  });
+  r.status(sandbox(false, 'Scheduled'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(await events(redis, keys, 'u1'), [], 'held while the sandbox is made');
+  r.status(sandbox(true, 'SandboxReady'));
+  const evs = await waitFor('the event', async () => {
+    const e = await events(redis, keys, 'u1');
+    return e.length ? e : undefined;
+  });
+  assert.deepEqual(evs.map((e) => [e.seq, e.conditions?.[0]?.status, e.notes?.map((n) => n.reason)]), [[1, 'True', ['Scheduled', 'SandboxReady']]]);
+  // A pod that ends before its sandbox is up: the failure goes without a hold.
+  r.status({ ...snap('Pending', 'Scheduled'), uid: 'u2' });
+  r.status({ ...snap('Failed', 'FailedCreatePodSandBox'), uid: 'u2' });
+  await r.flush('u2');
+  assert.deepEqual((await events(redis, keys, 'u2')).map((e) => [e.phase, e.notes?.map((n) => n.reason)]), [['Failed', ['Scheduled', 'FailedCreatePodSandBox']]]);
+  assert.equal(await r.drain(5000), true);
+});
+
 test('real redis-server: with the default delay a snapshot goes out by itself', async (t) => {
   const keys = redisKeys(uniquePrefix('delay'));
   const r = await readyReporter(t, keys, { workerId: 'w' });
