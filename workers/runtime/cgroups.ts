@@ -1,7 +1,9 @@
 /**
  * The pod's cgroup parent: containers live at `/burstlet/<pod uid>/<container>` so a pod's
- * containers share a parent (as under the kubelet's pod cgroups). Runtimes remove only the
- * leaf they created; this removes the pod level in every mounted hierarchy (v1, v2, hybrid).
+ * containers share a parent (as under the kubelet's pod cgroups); a pod without a pause
+ * process has one container, whose cgroup is `/burstlet/<pod uid>` itself. Runtimes remove
+ * only the leaf they created; this removes the pod level in every mounted hierarchy (v1, v2,
+ * hybrid).
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +13,16 @@ export const CGROUP_ROOT_NAME = 'burstlet';
 
 export const podCgroup = (uid: string) => `/${CGROUP_ROOT_NAME}/${uid}`;
 export const containerCgroup = (uid: string, name: string) => `${podCgroup(uid)}/${name}`;
+
+/**
+ * The cgroup of attempt `attempt` of container `name` in the pod of `sandbox`. A pod without
+ * a pause process has exactly one container, run once (sandbox.ts needsPause): its cgroup is
+ * the pod's own, with the same process and limits a pod level above it would hold, and one
+ * cgroup per hierarchy fewer to make and remove for every such pod.
+ */
+export function containerCgroupIn(sandbox: { uid: string; pauseId: string }, name: string, attempt: number): string {
+  return sandbox.pauseId === '' ? podCgroup(sandbox.uid) : containerCgroup(sandbox.uid, `${name}-${attempt}`);
+}
 
 let mounts: Promise<string[]> | undefined;
 

@@ -8,7 +8,7 @@ import type { ContainerSpec } from '../../src/schema/pod-job.ts';
 import type { CarriedContainer } from '../pod-runner.ts';
 import { BurstletError } from '../../src/errors.ts';
 import { CrashBackoff } from './backoff.ts';
-import { containerCgroup } from './cgroups.ts';
+import { containerCgroupIn } from './cgroups.ts';
 import type { ContainerRecord, CriContainerStatus } from './container-status.ts';
 import type { PodContext } from './pod-context.ts';
 import { iso, type ContainerStateV1, type ContainerTrack } from './pod-status.ts';
@@ -63,7 +63,8 @@ export class ContainerRunner {
 
   /** The running attempt's cgroup (for stats), if it runs. */
   get cgroup(): string | undefined {
-    return this.#id && 'running' in this.track.state ? containerCgroup(this.#ctx.job.uid, `${this.spec.name}-${this.#attempt}`) : undefined;
+    const sandbox = this.#ctx.sandbox();
+    return sandbox && this.#id && 'running' in this.track.state ? containerCgroupIn(sandbox, this.spec.name, this.#attempt) : undefined;
   }
 
   /**

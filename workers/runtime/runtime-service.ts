@@ -21,7 +21,7 @@ import { BurstletError } from '../../src/errors.ts';
 import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
 import type { ExecOptions, ExecProcess, Executor, ExecutorState } from '../executor/executor.ts';
 import { FileBatch } from '../executor/file-batch.ts';
-import { containerCgroup, removePodCgroups } from './cgroups.ts';
+import { containerCgroupIn, removePodCgroups } from './cgroups.ts';
 import { parseStopSignal, toCriStatus, type ContainerRecord, type CriContainerStatus } from './container-status.ts';
 import type { ImageInfo, ImageSource } from './image-source.ts';
 import { isBind, mountAt, mountOptions, type MountSpec } from './mounts.ts';
@@ -178,7 +178,7 @@ export class RuntimeService {
           ...(await containerVolumeMounts(container, pod.volumes)),
           bindMount(rec.terminationLog, container.terminationMessagePath || DEFAULT_TERMINATION_PATH),
         ],
-        cgroupsPath: containerCgroup(uid, `${container.name}-${attempt}`),
+        cgroupsPath: containerCgroupIn(pod.sandbox, container.name, attempt),
         fields: { podIP: pod.sandbox.podIP, hostIP: pod.sandbox.hostIP },
         allowPrivileged: this.#o.allowPrivileged === true,
       });

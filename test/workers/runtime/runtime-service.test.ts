@@ -129,7 +129,7 @@ describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('ru
 
   test('host network: a lone Never container runs without a pause process, in its own IPC namespace; two containers get one', async () => {
     const hostRt = new RuntimeService({ root: join(root, 'host'), executor: runcExecutor(join(root, 'host', 'executor')), images: dirImageSource(rootfs.path, join(root, 'snap')), network: { mode: 'host' } });
-    const lone = testPod([{ name: 'c', image: 'busybox:1', command: ['sh', '-c', 'hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net'] }]);
+    const lone = testPod([{ name: 'c', image: 'busybox:1', command: ['sh', '-c', 'hostname; readlink /proc/self/ns/ipc; readlink /proc/self/ns/net; grep -E "^[0-9]+:(memory|pids):" /proc/self/cgroup | cut -d: -f3'] }]);
     const pair = testPod([{ name: 'a', image: 'busybox:1' }, { name: 'b', image: 'busybox:1' }]);
     try {
       const sb = await hostRt.runPodSandbox(lone);
@@ -139,11 +139,14 @@ describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('ru
       await hostRt.startContainer(id);
       const done = await hostRt.waitContainer(id);
       assert.equal(done.exitCode, 0, readFileSync(done.logPath, 'utf8'));
-      const [hostname, ipc, net] = stdout(done.logPath);
+      const [hostname, ipc, net, ...cgroups] = stdout(done.logPath);
       assert.equal(hostname, readFileSync('/proc/sys/kernel/hostname', 'utf8').trim());
       assert.equal(sb.podIP, sb.hostIP);
       assert.equal(net, readlinkSync('/proc/self/ns/net'), 'the host network');
       assert.notEqual(ipc, readlinkSync('/proc/self/ns/ipc'), 'an IPC namespace of its own');
+      // Its one container's cgroup is the pod's own: no level between them.
+      assert.ok(cgroups.length > 0, 'memory or pids cgroup shown');
+      for (const cg of cgroups) assert.equal(cg, `/burstlet/${lone.uid}`);
       await hostRt.removePodSandbox(lone.uid);
       assert.deepEqual(await podLeftovers(lone.uid, hostRt.podDir(lone.uid), hostRt.executor), []);
       assert.notEqual((await hostRt.runPodSandbox(pair)).pauseId, '', 'containers to share a namespace: a pause process');
