@@ -143,6 +143,8 @@ describe('overlay init layer', { skip: !isRoot && 'needs root (chown, mount)' },
       assert.deepEqual({ ...stat(join(target, 'proc')), mtime: 0 }, { mode: 0o755, uid: 0, gid: 0, mtime: 0, type: 'dir' });
       assert.equal(stat(join(target, 'dev')).type, 'dir');
       assert.equal(stat(join(target, 'sys')).type, 'symlink');
+      // The service-account token's mount point, as the runtime would make it.
+      assert.deepEqual({ ...stat(join(target, 'var/run/secrets/kubernetes.io/serviceaccount')), mtime: 0 }, { mode: 0o755, uid: 0, gid: 0, mtime: 0, type: 'dir' });
     });
     // Made once per image: a second container sits on the same layer.
     const [m2] = await s.prepare('ctr-2', c2);
@@ -162,12 +164,17 @@ describe('overlay init layer', { skip: !isRoot && 'needs root (chown, mount)' },
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const s = new OverlaySnapshotter(join(dir, 'store'));
     const [c1] = chainIds([sha('6')]);
-    await commitLayer(s, c1, undefined, [{ path: 'etc', type: 'symlink', linkname: 'private/etc' }, { path: 'private/etc/', type: 'dir' }]);
+    await commitLayer(s, c1, undefined, [
+      { path: 'etc', type: 'symlink', linkname: 'private/etc' }, { path: 'private/etc/', type: 'dir' },
+      { path: 'var/', type: 'dir' }, { path: 'var/run', type: 'symlink', linkname: '../run' }, { path: 'run/', type: 'dir' },
+    ]);
     const target = join(dir, 'mnt');
     withMounted(await s.prepare('ctr-1', c1), target, () => {
       assert.equal(stat(join(target, 'etc')).type, 'symlink');
       assert.deepEqual(readdirSync(join(target, 'private/etc')), []);
-      assert.deepEqual(readdirSync(target).sort(), ['dev', 'etc', 'private', 'proc', 'sys']);
+      assert.equal(stat(join(target, 'var/run')).type, 'symlink');
+      assert.deepEqual(readdirSync(join(target, 'run')), []);
+      assert.deepEqual(readdirSync(target).sort(), ['dev', 'etc', 'private', 'proc', 'run', 'sys', 'var']);
     });
     await s.release('ctr-1');
   });

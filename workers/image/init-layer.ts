@@ -25,9 +25,10 @@ export interface MountPoint {
 
 /**
  * Where every worker container gets a mount (workers/runtime/spec/oci.ts defaultSpec:
- * /proc, /dev, /sys; the pod's /etc files, workers/runtime/sandbox.ts), with the kind the
- * runtime creates when one is missing (native/src/lib/rootfs-mounts.c: directories 0755,
- * files 0644, owned by root). What /dev holds is in its own tmpfs.
+ * /proc, /dev, /sys; the pod's /etc files, workers/runtime/sandbox.ts), and where most pods'
+ * containers get one (the service-account token volume Kubernetes adds to a pod), with the
+ * kind the runtime creates when one is missing (native/src/lib/rootfs-mounts.c: directories
+ * 0755, files 0644, owned by root). What /dev holds is in its own tmpfs.
  */
 export const CONTAINER_MOUNT_POINTS: readonly MountPoint[] = [
   { path: 'proc', kind: 'dir' },
@@ -36,6 +37,7 @@ export const CONTAINER_MOUNT_POINTS: readonly MountPoint[] = [
   { path: 'etc/hosts', kind: 'file' },
   { path: 'etc/hostname', kind: 'file' },
   { path: 'etc/resolv.conf', kind: 'file' },
+  { path: 'var/run/secrets/kubernetes.io/serviceaccount', kind: 'dir' },
 ];
 
 const stat = (path: string): Promise<Stats | undefined> => lstatAsync(path).catch((err: NodeJS.ErrnoException) => {
