@@ -10,12 +10,9 @@
 // directory it holds because a mount point is made below it gets the image's mode, owner
 // and times; a path whose parent is not a plain directory in the image (a symlink, a file)
 // is left to the runtime, as before.
-import { lstat, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const lstatAsync = promisify(lstat);
 
 export interface MountPoint {
   /** Relative to the rootfs, no leading slash. */
@@ -40,16 +37,16 @@ export const CONTAINER_MOUNT_POINTS: readonly MountPoint[] = [
   { path: 'var/run/secrets/kubernetes.io/serviceaccount', kind: 'dir' },
 ];
 
-const stat = (path: string): Promise<Stats | undefined> => lstatAsync(path).catch((err: NodeJS.ErrnoException) => {
+const stat = (path: string): Promise<Stats | undefined> => fsp.lstat(path).catch((err: NodeJS.ErrnoException) => {
   if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
   throw err;
 });
 
 /**
  * Fills `dir` (an empty directory) with the `points` that `merged` (the image's root as a
- * container sees it) lacks; returns the paths it made (parents included).
+ * container sees it) lacks, and the parents they need.
  */
-export async function fillInitLayer(merged: string, dir: string, points: readonly MountPoint[] = CONTAINER_MOUNT_POINTS): Promise<string[]> {
+export async function fillInitLayer(merged: string, dir: string, points: readonly MountPoint[] = CONTAINER_MOUNT_POINTS): Promise<void> {
   const root = process.getuid?.() === 0;
   const seen = new Map<string, Stats | undefined>();
   const inImage = async (rel: string) => {
@@ -94,5 +91,4 @@ export async function fillInitLayer(merged: string, dir: string, points: readonl
     const like = seen.get(rel)!;
     await fsp.utimes(join(dir, rel), like.atimeMs / 1000, like.mtimeMs / 1000); // to ~1 µs (a Date keeps ms)
   }
-  return [...made];
 }
