@@ -5,9 +5,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # Debian packages: real services for tests and standalone mode, the yardstick runtimes and
-# pullers for benchmarks, and the C toolchain for native/.
+# pullers for benchmarks, the C toolchain for native/, and attr (tests read and set xattrs).
 PKGS="redis-server docker-registry busybox-static runc crun containernetworking-plugins
-iproute2 iptables skopeo umoci make gcc libc6-dev openssl
+iproute2 iptables skopeo umoci make gcc libc6-dev openssl attr
 chromium"
 
 missing=""

@@ -180,6 +180,52 @@ describe('overlay init layer', { skip: !isRoot && 'needs root (chown, mount)' },
   });
 });
 
+describe('overlay container dirs are reused', { skip: !isRoot && 'needs root (mount, chown)' }, () => {
+  test('a released container\'s dir is the next one\'s: emptied, its root reset, its record rewritten (root)', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'burstlet-snap-spare-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const s = new OverlaySnapshotter(join(dir, 'store'));
+    const [c1] = chainIds([sha('7')]);
+    const [c2] = chainIds([sha('8')]);
+    await commitLayer(s, c1, undefined, LOWER);
+    await commitLayer(s, c2, undefined, [{ path: 'other', body: 'other image' }]);
+    const target = join(dir, 'mnt');
+    withMounted(await s.prepare('ctr-1', c1), target, () => {
+      writeFileSync(join(target, 'written'), 'by ctr-1');
+      writeFileSync(join(target, 'etc/keep'), 'changed by ctr-1'); // copied up
+      execFileSync('chmod', ['700', target]);
+      execFileSync('chown', ['123:456', target]);
+      execFileSync('setfattr', ['-n', 'user.left', '-v', 'by ctr-1', target]);
+    });
+    const upper1 = join(dir, 'store/active/ctr-1/upper');
+    const inode = lstatSync(upper1).ino;
+    await s.release('ctr-1');
+    assert.equal(existsSync(join(dir, 'store/active/ctr-1')), false);
+    assert.deepEqual([...await s.inUse()], []);
+    // The next container, on another image, gets the same dir.
+    withMounted(await s.prepare('ctr-2', c2), target, () => {
+      assert.deepEqual(readdirSync(target).sort(), ['dev', 'etc', 'other', 'proc', 'sys', 'var']);
+      const root = lstatSync(target);
+      assert.deepEqual([root.mode & 0o7777, root.uid, root.gid], [0o755, 0, 0]);
+      assert.equal(execFileSync('getfattr', ['--absolute-names', '-d', target], { encoding: 'utf8' }), '');
+    });
+    assert.equal(lstatSync(join(dir, 'store/active/ctr-2/upper')).ino, inode, 'reused, not made anew');
+    assert.deepEqual([...await s.inUse()], [c2]);
+    // The first image again: nothing of ctr-1's writes is left.
+    withMounted(await s.prepare('ctr-3', c1), target, () => {
+      assert.equal(existsSync(join(target, 'written')), false);
+      assert.equal(readFileSync(join(target, 'etc/keep'), 'utf8'), 'keep');
+    });
+    // A new snapshotter (a restarted worker) takes the spares left on disk.
+    await s.release('ctr-2');
+    const again = new OverlaySnapshotter(join(dir, 'store'));
+    await again.prepare('ctr-4', c2);
+    assert.equal(lstatSync(join(dir, 'store/active/ctr-4/upper')).ino, inode);
+    for (const id of ['ctr-3', 'ctr-4']) await again.release(id);
+    assert.equal(await again.gc(new Set()), 2, 'spares hold no image');
+  });
+});
+
 test('chain IDs follow the OCI image spec', () => {
   const [a, b] = chainIds([sha('a'), sha('b')]);
   assert.equal(a, sha('a'));

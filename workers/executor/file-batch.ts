@@ -10,10 +10,11 @@
 import { BurstletError } from '../../src/errors.ts';
 import { loadNativeLib } from './native-lib.ts';
 
-type Kind = 'd' | 'f' | 'x' | 'm' | 'u' | 'r';
+type Kind = 'd' | 'f' | 'x' | 'o' | 'm' | 'u' | 'r' | 'T' | 'C';
 
 export class FileBatch {
   readonly #parts: Buffer[] = [];
+  readonly #settled: (() => void)[] = [];
 
   /** mkdir -p `path` (`mode` for the directories it creates). */
   dir(path: string, mode = 0o755): this {
@@ -23,6 +24,41 @@ export class FileBatch {
   /** Writes `data` to `path`: created with `mode`, or truncated; `exclusive` fails if it exists (EEXIST). */
   file(path: string, data: string | Buffer, opts: { mode?: number; exclusive?: boolean } = {}): this {
     return this.#add(opts.exclusive ? 'x' : 'f', path, opts.mode ?? 0o644, data);
+  }
+
+  /**
+   * Writes `data` over `path` in place (created with `mode` if missing): a file reused from a
+   * spare directory keeps its disk block. Its owner becomes the worker's, its mode `mode`, and
+   * its extended attributes go (a container may have changed them through a bind mount).
+   */
+  overwrite(path: string, data: string | Buffer, mode = 0o644): this {
+    return this.#add('o', path, mode, data);
+  }
+
+  /**
+   * Makes directory `path` from the spare directory `spare` (renamed, see recycle) or, without
+   * one or when it is gone, as dir() does.
+   */
+  takeSpare(path: string, spare: string | undefined, mode = 0o755): this {
+    if (spare?.includes('\0')) throw new BurstletError('INVALID_INPUT', `file batch: bad spare dir ${JSON.stringify(spare)}`);
+    return this.#add('T', path, mode, spare ?? '');
+  }
+
+  /**
+   * Recycles directory `path` as `spare` instead of removing it: everything in it but the
+   * `keep` names is removed (never crossing a mount), a kept directory is emptied and reset to
+   * `mode`, root-owned, no extended attributes, a kept file stays for an overwrite(); then it
+   * is renamed to `spare`. Where that fails, `path` is removed as removeTree does.
+   */
+  recycle(path: string, spare: string, keep: readonly string[], mode = 0o755): this {
+    if (spare === '' || spare.includes('\0') || keep.some((k) => k === '' || k.includes('\0') || k.includes('/'))) throw new BurstletError('INVALID_INPUT', `file batch: bad recycle of ${JSON.stringify(path)} to ${JSON.stringify(spare)} keeping ${JSON.stringify(keep)}`);
+    return this.#add('C', path, mode, [spare, ...keep].join('\0'));
+  }
+
+  /** Runs `fn` once the batch has run, whether it failed or not (also when it is empty). */
+  onSettled(fn: () => void): this {
+    this.#settled.push(fn);
+    return this;
   }
 
   /**
@@ -53,8 +89,11 @@ export class FileBatch {
 
   /** Runs the batch; rejects with RUNTIME_FAILED (details.errno) at the first entry that fails. */
   async commit(): Promise<void> {
-    if (this.empty) return;
-    await loadNativeLib().writeTreeAsync(Buffer.concat(this.#parts));
+    try {
+      if (!this.empty) await loadNativeLib().writeTreeAsync(Buffer.concat(this.#parts));
+    } finally {
+      for (const fn of this.#settled.splice(0)) fn();
+    }
   }
 
   #add(kind: Kind, path: string, mode: number, data: string | Buffer): this {

@@ -3,11 +3,21 @@
 // (init-layer.ts, made once per image), and a per-container upper and work dir.
 import { join } from 'node:path';
 import type { FileBatch } from '../executor/file-batch.ts';
+import { SpareDirs } from '../executor/spare-dirs.ts';
 import { SnapshotStore, type ApplyTarget, type Mount } from './snapshotter.ts';
 
 /** One directory per layer; mounts are overlayfs. Needs root and overlayfs in the kernel. */
 export class OverlaySnapshotter extends SnapshotStore {
   readonly kind = 'overlay' as const;
+
+  constructor(root: string) {
+    super(root);
+    // A released container's dir (its snapshot record, upper and work emptied) is the next
+    // one's: see spare-dirs.ts. upper's owner, mode and xattrs are reset: they are the root
+    // directory a container sees.
+    this.spares = new SpareDirs(join(root, 'spare')).load();
+    this.keepOnRecycle = ['snapshot', 'upper', 'work'];
+  }
 
   protected async target(fs: string, parent: string | undefined): Promise<ApplyTarget> {
     return { root: fs, lowers: () => this.lineage(parent), whiteouts: 'overlay' };

@@ -9,6 +9,7 @@ import { singleFlight } from '../../src/single-flight.ts';
 import { readSmall } from '../../src/small-files.ts';
 import { FileBatch } from '../executor/file-batch.ts';
 import { loadNativeLib } from '../executor/native-lib.ts';
+import type { SpareDirs } from '../executor/spare-dirs.ts';
 import { fillInitLayer } from './init-layer.ts';
 
 /** A mount as plain data: what `mount -t <type> -o <options> <source> <target>` would do. */
@@ -221,8 +222,16 @@ export abstract class SnapshotStore implements Snapshotter {
    * the record (and the container's dir) to `batch`; the caller commits it.
    */
   protected recordActive(id: string, chainId: string, batch = new FileBatch()): FileBatch {
-    return batch.dir(this.active(id), 0o700).file(join(this.active(id), 'snapshot'), chainId);
+    return batch.takeSpare(this.active(id), this.spares?.take(), 0o700).overwrite(join(this.active(id), 'snapshot'), chainId);
   }
+
+  /**
+   * Containers' dirs kept for reuse (spare-dirs.ts) by a snapshotter whose container dirs
+   * hold only empty-able parts (overlay: upper and work); `release` recycles into it.
+   */
+  protected spares: SpareDirs | undefined;
+  /** What a recycled container dir keeps (emptied): see SpareDirs.give. */
+  protected keepOnRecycle: readonly string[] = [];
 
   /** Chain IDs (with all their parents) that prepared containers still use. */
   async inUse(): Promise<Set<string>> {
@@ -234,10 +243,15 @@ export abstract class SnapshotStore implements Snapshotter {
     return out;
   }
 
-  /** Drops the container's writable layer: one pool-thread call that never crosses a mount (or a step of `batch`). */
+  /**
+   * Drops the container's writable layer (recycled as a spare where the snapshotter keeps
+   * them): one pool-thread call that never crosses a mount (or a step of `batch`).
+   */
   async release(id: string, batch?: FileBatch): Promise<void> {
-    if (batch) batch.removeTree(this.active(id));
-    else await loadNativeLib().removeTreeAsync(this.active(id));
+    const b = batch ?? new FileBatch();
+    if (this.spares) this.spares.give(b, this.active(id), this.keepOnRecycle);
+    else b.removeTree(this.active(id));
+    if (!batch) await b.commit();
   }
 
   async list(): Promise<string[]> {

@@ -11,6 +11,8 @@
  * on disk: the /etc files (hosts, resolv.conf, hostname), volumes, `logs/<name>/<attempt>.log`
  * (CRI logs) and `<attempt>.termination-log` beside it, kept until the pod is removed.
  * The worker's runRoot is a tmpfs (run-dir.ts); without one both are the same directory.
+ * With one, a removed pod's data dir is not deleted but kept in `<root>/pods-spare/` for the
+ * next pod (its /etc files overwritten in place, its logs and volumes gone): see spare-dirs.ts.
  */
 // The pod's and containers' own files (pod.json, bundle, records, /etc files) are written in
 // one native call per step (FileBatch) and removed in one (removeTree, which never crosses a
@@ -21,11 +23,12 @@ import { BurstletError } from '../../src/errors.ts';
 import type { ContainerSpec, PodJob } from '../../src/schema/pod-job.ts';
 import type { ExecOptions, ExecProcess, Executor, ExecutorState } from '../executor/executor.ts';
 import { FileBatch } from '../executor/file-batch.ts';
+import { SpareDirs } from '../executor/spare-dirs.ts';
 import { containerCgroupIn, removePodCgroups } from './cgroups.ts';
 import { parseStopSignal, toCriStatus, type ContainerRecord, type CriContainerStatus } from './container-status.ts';
 import type { ImageInfo, ImageSource } from './image-source.ts';
 import { isBind, mountAt, mountOptions, type MountSpec } from './mounts.ts';
-import { detachNetwork, removeSandbox, runSandbox, type SandboxInfo, type SandboxNetwork } from './sandbox.ts';
+import { detachNetwork, ETC_FILES, removeSandbox, runSandbox, type SandboxInfo, type SandboxNetwork } from './sandbox.ts';
 import { containerSpec } from './spec/container-spec.ts';
 import { bindMount } from './spec/linux.ts';
 import { cleanupPodVolumes, containerVolumeMounts, preparePodVolumes, type PodVolume } from './volumes.ts';
@@ -70,8 +73,12 @@ export class RuntimeService {
   readonly #pods = new Map<string, PodEntry>();
   readonly #containers = new Map<string, ContainerRecord>();
 
+  /** Pods' data dirs kept for reuse (spare-dirs.ts); only where they are apart from the run dirs. */
+  readonly #dataSpares: SpareDirs | undefined;
+
   constructor(options: RuntimeServiceOptions) {
     this.#o = options;
+    if (options.runRoot !== undefined) this.#dataSpares = new SpareDirs(join(options.root, 'pods-spare')).load();
   }
 
   get executor(): Executor {
@@ -99,10 +106,15 @@ export class RuntimeService {
     const dataDir = this.podDataDir(job.uid);
     let volumes: PodVolume[] = [];
     try {
+      // The data dir is a spare one when there is one (with the /etc files' blocks to reuse);
+      // made in the sandbox's batch unless volumes need it first.
+      const first = new FileBatch();
+      if (this.#dataSpares) first.takeSpare(dataDir, this.#dataSpares.take());
+      if (job.volumes?.length && !first.empty) await first.commit();
       volumes = await preparePodVolumes(job.volumes ?? [], dataDir, { allowHostPath: this.#o.allowHostPath === true });
       // pod.json goes with the sandbox's /etc files (runSandbox makes the pod dir): one native call.
       const podJson = (sandbox: SandboxInfo) => [{ path: join(dir, 'pod.json'), text: JSON.stringify({ job, sandbox, volumes, dir, dataDir } satisfies PodEntry) }];
-      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network, podJson, dataDir);
+      const sandbox = await runSandbox(this.#o.executor, this.#o.root, job, dir, this.#o.network, podJson, dataDir, job.volumes?.length ? new FileBatch() : first);
       this.#pods.set(job.uid, { job, sandbox, volumes, dir, dataDir });
       return sandbox;
     } catch (err) {
@@ -145,7 +157,8 @@ export class RuntimeService {
 
   async #removePodDirs(uid: string): Promise<void> {
     const batch = new FileBatch().removeTree(this.podDir(uid));
-    if (this.#o.runRoot !== undefined) batch.removeTree(this.podDataDir(uid));
+    if (this.#dataSpares) this.#dataSpares.give(batch, this.podDataDir(uid), [...ETC_FILES, 'logs']);
+    else if (this.#o.runRoot !== undefined) batch.removeTree(this.podDataDir(uid));
     await batch.commit();
   }
 

@@ -100,20 +100,24 @@ function hostFile(path: string): string {
 /** Files the caller writes with the sandbox's own (pod.json): one native call for all. */
 export type SandboxFiles = (sandbox: SandboxInfo) => { path: string; text: string }[];
 
+/** The /etc files a pod's data dir holds (kept when the dir is recycled for the next pod). */
+export const ETC_FILES = ['hosts', 'resolv.conf', 'hostname'] as const;
+
 /**
  * The pod's managed /etc files in `etcDir` (the pod's data dir: containers may write them, so
  * they are on disk, as the kubelet and containerd keep theirs) with `dir` and `etcDir`
  * themselves, as one batch (the caller's files join it), and their binds.
  */
-function etcFiles(job: PodJob, dir: string, etcDir: string, hostname: string, podIP: string | undefined, hostNet: boolean): { batch: FileBatch; mounts: OciMount[] } {
+function etcFiles(job: PodJob, dir: string, etcDir: string, hostname: string, podIP: string | undefined, hostNet: boolean, batch: FileBatch): { batch: FileBatch; mounts: OciMount[] } {
   const hosts = hostNet ? hostFile('/etc/hosts') : hostsFile(job, podIP, hostname);
-  const batch = new FileBatch()
+  // Written in place: in a data dir reused from a spare (runtime-service.ts) they keep their blocks.
+  batch
     .dir(dir)
     .dir(etcDir)
-    .file(join(etcDir, 'hosts'), hosts)
-    .file(join(etcDir, 'resolv.conf'), resolvConf(job, hostFile('/etc/resolv.conf')))
-    .file(join(etcDir, 'hostname'), `${hostname}\n`);
-  return { batch, mounts: ['hosts', 'resolv.conf', 'hostname'].map((f) => bindMount(join(etcDir, f), `/etc/${f}`)) };
+    .overwrite(join(etcDir, 'hosts'), hosts)
+    .overwrite(join(etcDir, 'resolv.conf'), resolvConf(job, hostFile('/etc/resolv.conf')))
+    .overwrite(join(etcDir, 'hostname'), `${hostname}\n`);
+  return { batch, mounts: ETC_FILES.map((f) => bindMount(join(etcDir, f), `/etc/${f}`)) };
 }
 
 /** Writes the /etc files and the caller's files for a ready `sandbox`. */
@@ -139,14 +143,15 @@ export function needsPause(job: PodJob, net: SandboxNetwork): boolean {
 /**
  * Starts the pause process for `job` under `dir` (the pod's directory, made here), when it
  * needs one, and writes the pod's /etc files to `etcDir` (default `dir`); `files` are written
- * in the same native call as the /etc files.
+ * in the same native call as the /etc files, after what `batch` already holds (the caller's
+ * steps that make `etcDir`, say).
  */
-export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork, files?: SandboxFiles, etcDir = dir): Promise<SandboxInfo> {
+export async function runSandbox(executor: Executor, root: string, job: PodJob, dir: string, net: SandboxNetwork, files?: SandboxFiles, etcDir = dir, batch = new FileBatch()): Promise<SandboxInfo> {
   const hostNet = job.hostNetwork === true || net.mode === 'host';
   const hostname = hostNet ? hostFile('/proc/sys/kernel/hostname').trim() : podHostname(job.name, job.hostname);
   if (!needsPause(job, net)) {
     const hostIP = hostIPv4();
-    const etc = etcFiles(job, dir, etcDir, hostname, hostIP, true);
+    const etc = etcFiles(job, dir, etcDir, hostname, hostIP, true, batch);
     return writeFiles({
       uid: job.uid, pauseId: '', pausePid: 0, hostname, hostIP, podIP: hostIP, dir, cni: false,
       namespaces: { network: 'host', ipc: job.hostIPC ? 'host' : 'new', uts: 'host', ...(job.hostPID ? { pid: 'host' as const } : {}) },
@@ -179,7 +184,7 @@ export async function runSandbox(executor: Executor, root: string, job: PodJob, 
   const hostIP = hostIPv4();
   const cni = !hostNet && net.mode === 'bridge';
   const podIP = hostNet ? hostIP : cni ? await cniAdd(net.bridge, job.uid, ns('net'), portMappings(job)) : undefined;
-  const etc = etcFiles(job, dir, etcDir, hostname, podIP, hostNet);
+  const etc = etcFiles(job, dir, etcDir, hostname, podIP, hostNet, batch);
   return writeFiles({
     uid: job.uid, pauseId, pausePid: st.pid, hostname, hostIP, podIP, dir, cni,
     namespaces: { network: hostNet ? 'host' : ns('net'), ipc: job.hostIPC ? 'host' : ns('ipc'), uts: hostNet ? 'host' : ns('uts'), ...(job.hostPID ? { pid: 'host' as const } : {}) },

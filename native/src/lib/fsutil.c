@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef STATX_ATTR_MOUNT_ROOT
@@ -272,6 +273,136 @@ bl_remove_tree_onefs (const char *path, struct bl_error *err)
   return remove_onefs_at (AT_FDCWD, path, DT_DIR, &o);
 }
 
+/* Drops every extended attribute of the open `fd` (user ones, ACLs, overlayfs' own): what a
+   container set on a file or directory that is reused must not reach the next one.  */
+static int
+strip_xattrs (int fd)
+{
+  char names[4096];
+  ssize_t n = flistxattr (fd, names, sizeof names);
+  if (n < 0)
+    return errno == ENOTSUP ? 0 : -1;
+  for (ssize_t at = 0; at < n; at += (ssize_t) strlen (names + at) + 1)
+    if (fremovexattr (fd, names + at) < 0 && errno != ENODATA)
+      return -1;
+  return n == sizeof names ? strip_xattrs (fd) : 0;
+}
+
+/* Gives the open `fd` the worker's ownership, `mode` and no extended attributes.  */
+static int
+reset_attrs (int fd, const struct stat *st, mode_t mode)
+{
+  if ((st->st_uid != geteuid () || st->st_gid != getegid ()) && fchown (fd, geteuid (), getegid ()) < 0)
+    return -1;
+  if ((st->st_mode & 07777) != (mode & 07777) && fchmod (fd, mode & 07777) < 0)
+    return -1;
+  return strip_xattrs (fd);
+}
+
+/* Writes `data` over the file at `path` in place (created with `mode` if missing): no
+   truncation to zero first, so its disk block is kept, not freed and allocated again. Owner,
+   mode and extended attributes are reset: a container may have changed them through its bind.  */
+static int
+overwrite_file (const char *path, const unsigned char *data, size_t n, mode_t mode, struct bl_error *err)
+{
+  struct stat st;
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0)
+    return bl_fail (err, errno, "open `%s`", path);
+  if (fstat (fd, &st) < 0)
+    return bl_fail (err, errno, "stat `%s`", path);
+  if (!S_ISREG (st.st_mode))
+    return bl_fail (err, EINVAL, "`%s` is not a regular file", path);
+  if (reset_attrs (fd, &st, mode) < 0)
+    return bl_fail (err, errno, "reset owner, mode and attributes of `%s`", path);
+  if (bl_write_all (fd, data, n) < 0)
+    return bl_fail (err, errno, "write `%s`", path);
+  if ((size_t) st.st_size > n && ftruncate (fd, (off_t) n) < 0)
+    return bl_fail (err, errno, "truncate `%s`", path);
+  return 0;
+}
+
+/* 'T': `spare` (a directory a 'C' step left) becomes `target`; when there is no spare (or
+   `target` exists), mkdir -p `target` instead.  */
+static int
+take_spare (const char *target, const char *spare, mode_t mode, struct bl_error *err)
+{
+  if (*spare && renameat2 (AT_FDCWD, spare, AT_FDCWD, target, RENAME_NOREPLACE) == 0)
+    return 0;
+  return bl_mkdir_p (target, mode, err);
+}
+
+struct recycle
+{
+  struct onefs o;
+  const char *keep; /* NUL-separated names, `keep_len` bytes */
+  size_t keep_len;
+  mode_t mode;
+};
+
+static int
+kept (const struct recycle *r, const char *name)
+{
+  size_t len = strlen (name);
+  for (size_t at = 0; at < r->keep_len;)
+    {
+      size_t n = strnlen (r->keep + at, r->keep_len - at); /* the last name has no NUL */
+      if (n == len && memcmp (r->keep + at, name, n) == 0)
+        return 1;
+      at += n + 1;
+    }
+  return 0;
+}
+
+/* One entry of a directory being recycled: removed, unless kept. A kept file stays as it is
+   (the next user overwrites it); a kept directory is emptied and reset to `mode`.  */
+static int
+recycle_entry (int dfd, const char *name, unsigned char type, void *arg)
+{
+  struct recycle *r = arg;
+  struct stat st;
+  if (!kept (r, name))
+    return remove_onefs_at (dfd, name, type, &r->o);
+  if (type != DT_DIR && type != DT_UNKNOWN)
+    return 0;
+  cleanup_close int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOTDIR || errno == ELOOP ? 0 : bl_fail (r->o.err, errno, "open `%s` under `%s`", name, r->o.top);
+  if (is_mount_root (fd, r->o.dev))
+    return bl_fail (r->o.err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, r->o.top);
+  int e = bl_each_entry (fd, remove_onefs_at, &r->o);
+  if (e == BL_READDIR_FAILED)
+    return bl_fail (r->o.err, errno, "read directory `%s` under `%s`", name, r->o.top);
+  if (e < 0)
+    return -1;
+  if (fstat (fd, &st) < 0 || reset_attrs (fd, &st, r->mode) < 0)
+    return bl_fail (r->o.err, errno, "reset `%s` under `%s`", name, r->o.top);
+  return 0;
+}
+
+/* 'C': empties `path` but for the `keep` names (see recycle_entry) and renames it to `spare`,
+   for a 'T' step to take; when any of that fails, removes `path` as 'r' does.  */
+static int
+recycle_dir (const char *path, const char *spare, const char *keep, size_t keep_len, mode_t mode,
+             struct bl_error *err)
+{
+  struct stat st;
+  int ok = 0;
+  {
+    cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return errno == ENOENT ? 0 : bl_remove_tree_onefs (path, err);
+    if (fstat (fd, &st) == 0)
+      {
+        struct recycle r = { .o = { .dev = st.st_dev, .top = path, .err = NULL }, .keep = keep, .keep_len = keep_len, .mode = mode };
+        ok = bl_each_entry (fd, recycle_entry, &r) == 0;
+      }
+  }
+  if (ok && renameat2 (AT_FDCWD, path, AT_FDCWD, spare, RENAME_NOREPLACE) == 0)
+    return 0;
+  return bl_remove_tree_onefs (path, err);
+}
+
 /* Reads a little-endian u32 at `*at`, advancing it; -1 when fewer than 4 bytes remain.  */
 static int
 take_u32 (const unsigned char *buf, size_t len, size_t *at, uint32_t *out)
@@ -385,6 +516,27 @@ bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err)
       else if (kind == 'r')
         {
           if (bl_remove_tree_onefs (path, err) < 0)
+            return -1;
+        }
+      else if (kind == 'o')
+        {
+          if (overwrite_file (path, buf + at, dlen, (mode_t) mode, err) < 0)
+            return -1;
+        }
+      else if (kind == 'T' || kind == 'C')
+        {
+          /* data: the spare's path, then (for 'C') NUL and the names to keep, NUL-separated.  */
+          char spare[PATH_MAX];
+          size_t sl = strnlen ((const char *) buf + at, dlen);
+          if (sl >= sizeof spare)
+            return bl_fail (err, ENAMETOOLONG, "file batch: spare dir for `%s`", path);
+          memcpy (spare, buf + at, sl);
+          spare[sl] = '\0';
+          if (kind == 'T' ? take_spare (path, spare, (mode_t) mode, err) < 0
+                          : (sl == 0 ? bl_fail (err, EINVAL, "file batch: no spare dir to recycle `%s` to", path)
+                                     : recycle_dir (path, spare, (const char *) buf + at + sl + 1,
+                                                    sl < dlen ? dlen - sl - 1 : 0, (mode_t) mode, err))
+                                < 0)
             return -1;
         }
       else

@@ -40,7 +40,14 @@ int bl_unmount_all_at (const char *target, struct bl_error *err);
    (created with `mode` or truncated), 'x' write a file that must not exist yet (EEXIST),
    'm' mount(2) at path with `mode` as MS_* flags and data "type\0source\0options" (no bind
    remount), 'u' unmount everything at path (bl_unmount_all_at), 'r' rm -rf of path
-   (bl_remove_tree_onefs).  Paths hold no NUL.  Returns 0, or -1 with the path in `err`; a
+   (bl_remove_tree_onefs), 'o' write a file in place (created with `mode` if missing, never
+   truncated to zero first; owner, mode and extended attributes reset), 'C' recycle the
+   directory at path: data "spare\0keep\0keep..." — everything in it but the kept names is
+   removed, a kept directory emptied and reset to `mode`, a kept file left for an 'o' step,
+   then the directory is renamed to spare (a directory that cannot be recycled is removed as
+   'r' does), 'T' take a spare: data is a spare's path, renamed to path, or mkdir -p path
+   (`mode`) when there is none.  Reusing directories instead of deleting and making them
+   spares the host's file system inode allocations and block frees.  Paths hold no NUL.  Returns 0, or -1 with the path in `err`; a
    malformed buffer is EINVAL.  */
 int bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err);
 

@@ -1,0 +1,144 @@
+// Spare directories: FileBatch's in-place overwrite, recycle and takeSpare steps, and the pool.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { FileBatch } from '../../../workers/executor/file-batch.ts';
+import { SpareDirs } from '../../../workers/executor/spare-dirs.ts';
+
+const isRoot = process.getuid?.() === 0;
+const ino = (p: string) => statSync(p).ino;
+/** user.* xattrs of `path` (setfattr/getfattr are not everywhere: Node has no xattr API). */
+const xattrs = (p: string) => spawnSync('getfattr', ['--absolute-names', '-d', '-m', '-', p], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l && !l.startsWith('#'));
+const hasAttr = spawnSync('setfattr', ['--version']).status === 0;
+
+test('overwrite writes a file in place: same inode, longer and shorter contents, mode reset', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-overwrite-'));
+  try {
+    const f = join(dir, 'hosts');
+    await new FileBatch().overwrite(f, 'a fairly long first content\n').commit(); // created
+    assert.equal(readFileSync(f, 'utf8'), 'a fairly long first content\n');
+    assert.equal(statSync(f).mode & 0o7777, 0o644);
+    const first = ino(f);
+    chmodSync(f, 0o600);
+    await new FileBatch().overwrite(f, 'short\n').commit();
+    assert.equal(readFileSync(f, 'utf8'), 'short\n', 'the old tail is cut off');
+    assert.equal(ino(f), first, 'the same file, not a new one');
+    assert.equal(statSync(f).mode & 0o7777, 0o644, 'mode reset');
+    await new FileBatch().overwrite(f, 'longer than the one before\n', 0o640).commit();
+    assert.equal(readFileSync(f, 'utf8'), 'longer than the one before\n');
+    assert.equal(statSync(f).mode & 0o7777, 0o640);
+    mkdirSync(join(dir, 'd'));
+    await assert.rejects(new FileBatch().overwrite(join(dir, 'd'), 'x').commit(), /d/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('overwrite takes back owner and extended attributes a container set (root)', { skip: (!isRoot || !hasAttr) && 'needs root and setfattr' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-overwrite-'));
+  try {
+    const f = join(dir, 'hosts');
+    writeFileSync(f, 'x');
+    chownSync(f, 1234, 5678);
+    execFileSync('setfattr', ['-n', 'user.left', '-v', 'secret', f]);
+    assert.equal(xattrs(f).length, 1);
+    await new FileBatch().overwrite(f, 'next pod').commit();
+    assert.deepEqual([statSync(f).uid, statSync(f).gid], [0, 0]);
+    assert.deepEqual(xattrs(f), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('recycle empties a dir but for the kept names, resets kept dirs and renames it; takeSpare brings it back', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-recycle-'));
+  try {
+    const pod = join(dir, 'pods', 'uid-1');
+    const spare = join(dir, 'spare', 's-1');
+    mkdirSync(join(pod, 'logs', 'main'), { recursive: true });
+    mkdirSync(join(dir, 'spare'));
+    writeFileSync(join(pod, 'logs', 'main', '0.log'), 'old pod log');
+    writeFileSync(join(pod, 'hosts'), 'old hosts');
+    mkdirSync(join(pod, 'volumes', 'cache', 'deep'), { recursive: true });
+    writeFileSync(join(pod, 'volumes', 'cache', 'deep', 'f'), 'x');
+    chmodSync(join(pod, 'logs'), 0o700);
+    const inodes = { pod: ino(pod), logs: ino(join(pod, 'logs')), hosts: ino(join(pod, 'hosts')) };
+    await new FileBatch().recycle(pod, spare, ['hosts', 'logs', 'resolv.conf']).commit();
+    assert.equal(existsSync(pod), false);
+    assert.deepEqual(readdirSync(spare).sort(), ['hosts', 'logs'], 'what is not kept is gone; a kept name that is missing is fine');
+    assert.deepEqual(readdirSync(join(spare, 'logs')), [], 'a kept dir is emptied');
+    assert.equal(statSync(join(spare, 'logs')).mode & 0o7777, 0o755, 'and reset');
+    assert.equal(readFileSync(join(spare, 'hosts'), 'utf8'), 'old hosts', 'a kept file waits for an overwrite');
+    // The next pod takes it: same directory and files, new contents.
+    const next = join(dir, 'pods', 'uid-2');
+    await new FileBatch().takeSpare(next, spare).overwrite(join(next, 'hosts'), 'new').commit();
+    assert.equal(existsSync(spare), false);
+    assert.deepEqual({ pod: ino(next), logs: ino(join(next, 'logs')), hosts: ino(join(next, 'hosts')) }, inodes);
+    assert.equal(readFileSync(join(next, 'hosts'), 'utf8'), 'new');
+    // No spare (or one that is gone): the directory is made.
+    await new FileBatch().takeSpare(join(dir, 'pods', 'uid-3'), undefined).takeSpare(join(dir, 'pods', 'uid-4', 'x'), join(dir, 'spare', 'gone')).commit();
+    assert.ok(statSync(join(dir, 'pods', 'uid-3')).isDirectory());
+    assert.ok(statSync(join(dir, 'pods', 'uid-4', 'x')).isDirectory());
+    // A spare is never renamed over an existing directory: that one stays as it is.
+    mkdirSync(join(dir, 'spare', 's-2'));
+    writeFileSync(join(next, 'mine'), 'keep me');
+    await new FileBatch().takeSpare(next, join(dir, 'spare', 's-2')).commit();
+    assert.equal(readFileSync(join(next, 'mine'), 'utf8'), 'keep me');
+    assert.ok(existsSync(join(dir, 'spare', 's-2')));
+    // Recycling to a spare name that is taken removes the dir instead; a missing dir is fine.
+    await new FileBatch().recycle(next, join(dir, 'spare', 's-2'), ['hosts']).recycle(join(dir, 'nothing'), join(dir, 'spare', 's-3'), []).commit();
+    assert.equal(existsSync(next), false);
+    assert.deepEqual(readdirSync(join(dir, 'spare')), ['s-2']);
+    assert.throws(() => new FileBatch().recycle(next, join(dir, 'spare', 's-4'), ['a/b']), /bad recycle/);
+    assert.throws(() => new FileBatch().recycle(next, '', []), /bad recycle/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('recycle never crosses a mount: a dir with a mount inside fails and stays (root)', { skip: !isRoot && 'needs root' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-recycle-'));
+  const mnt = join(dir, 'pod', 'logs', 'mnt');
+  try {
+    mkdirSync(mnt, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
+    writeFileSync(join(mnt, 'inside'), 'x');
+    await assert.rejects(new FileBatch().recycle(join(dir, 'pod'), join(dir, 's-1'), ['logs']).commit(), /mount point/);
+    assert.equal(readFileSync(join(mnt, 'inside'), 'utf8'), 'x');
+    assert.equal(existsSync(join(dir, 's-1')), false);
+  } finally {
+    spawnSync('umount', [mnt]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SpareDirs: at most max spares, the rest removed; a new pool finds the spares on disk', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-spares-'));
+  try {
+    const pool = new SpareDirs(join(dir, 'spare'), 2).load();
+    assert.equal(pool.take(), undefined);
+    const batch = new FileBatch();
+    for (const n of ['a', 'b', 'c']) {
+      mkdirSync(join(dir, n, 'upper'), { recursive: true });
+      writeFileSync(join(dir, n, 'upper', 'f'), n);
+      pool.give(batch, join(dir, n), ['upper']);
+    }
+    assert.equal(pool.size, 0, 'offered once the batch has run');
+    await batch.commit();
+    assert.equal(pool.size, 2);
+    assert.deepEqual(['a', 'b', 'c'].filter((n) => existsSync(join(dir, n))), []);
+    assert.equal(readdirSync(join(dir, 'spare')).length, 2, 'the third was removed');
+    for (const s of readdirSync(join(dir, 'spare'))) assert.deepEqual(readdirSync(join(dir, 'spare', s, 'upper')), []);
+    const again = new SpareDirs(join(dir, 'spare'), 2).load();
+    assert.equal(again.size, 2);
+    const s1 = again.take()!;
+    await new FileBatch().takeSpare(join(dir, 'x'), s1).commit();
+    assert.deepEqual(readdirSync(join(dir, 'x')), ['upper']);
+    assert.equal(again.size, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
