@@ -47,11 +47,14 @@ export class FileBatch {
   /**
    * Recycles directory `path` as `spare` instead of removing it: everything in it but the
    * `keep` names is removed (never crossing a mount), a kept directory is emptied and reset to
-   * `mode`, root-owned, no extended attributes, a kept file stays for an overwrite(); then it
-   * is renamed to `spare`. Where that fails, `path` is removed as removeTree does.
+   * `mode`, root-owned, no extended attributes, a kept file stays for an overwrite(); a name
+   * kept as `name/` keeps its tree: directories reset, regular files truncated to zero and
+   * reset (owner, xattrs, no setuid bits), anything else and whatever passes 64 entries
+   * removed. Then it is renamed to `spare`. Where that fails, `path` is removed as removeTree
+   * does.
    */
   recycle(path: string, spare: string, keep: readonly string[], mode = 0o755): this {
-    if (spare === '' || spare.includes('\0') || keep.some((k) => k === '' || k.includes('\0') || k.includes('/'))) throw new BurstletError('INVALID_INPUT', `file batch: bad recycle of ${JSON.stringify(path)} to ${JSON.stringify(spare)} keeping ${JSON.stringify(keep)}`);
+    if (spare === '' || spare.includes('\0') || keep.some((k) => !/^[^/\0]+\/?$/.test(k))) throw new BurstletError('INVALID_INPUT', `file batch: bad recycle of ${JSON.stringify(path)} to ${JSON.stringify(spare)} keeping ${JSON.stringify(keep)}`);
     return this.#add('C', path, mode, [spare, ...keep].join('\0'));
   }
 

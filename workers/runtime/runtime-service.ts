@@ -12,7 +12,8 @@
  * (CRI logs) and `<attempt>.termination-log` beside it, kept until the pod is removed.
  * The worker's runRoot is a tmpfs (run-dir.ts); without one both are the same directory.
  * With one, a removed pod's data dir is not deleted but kept in `<root>/pods-spare/` for the
- * next pod (its /etc files overwritten in place, its logs and volumes gone): see spare-dirs.ts.
+ * next pod (its /etc files overwritten in place, its log files truncated for containers of the
+ * same names, its volumes gone): see spare-dirs.ts.
  */
 // The pod's and containers' own files (pod.json, bundle, records, /etc files) are written in
 // one native call per step (FileBatch) and removed in one (removeTree, which never crosses a
@@ -157,7 +158,7 @@ export class RuntimeService {
 
   async #removePodDirs(uid: string): Promise<void> {
     const batch = new FileBatch().removeTree(this.podDir(uid));
-    if (this.#dataSpares) this.#dataSpares.give(batch, this.podDataDir(uid), [...ETC_FILES, 'logs']);
+    if (this.#dataSpares) this.#dataSpares.give(batch, this.podDataDir(uid), [...ETC_FILES, 'logs/']);
     else if (this.#o.runRoot !== undefined) batch.removeTree(this.podDataDir(uid));
     await batch.commit();
   }
@@ -177,7 +178,8 @@ export class RuntimeService {
     };
     // The bundle's dirs and files, the writable layer's dirs and the rootfs mount go in one
     // native call (binds, which need a remount to be read-only, are mounted after it).
-    const batch = new FileBatch().dir(rootfs).dir(join(dataDir, 'logs', container.name)).file(rec.terminationLog, '', { mode: 0o666 });
+    // The termination log may be one a recycled data dir kept (truncated): overwrite() resets it.
+    const batch = new FileBatch().dir(rootfs).dir(join(dataDir, 'logs', container.name)).overwrite(rec.terminationLog, '', 0o666);
     try {
       const binds: MountSpec[] = [];
       for (const m of await this.#o.images.prepareRootfs(id, image, batch)) {

@@ -332,6 +332,55 @@ take_spare (const char *target, const char *spare, mode_t mode, struct bl_error 
   return bl_mkdir_p (target, mode, err);
 }
 
+/* A kept tree ("name/" in a recycle's keep list): its directories stay, its regular files stay
+   truncated to zero, all of them reset; anything else, and whatever passes `budget` entries,
+   is removed. A pod's log directory is kept so: the next pod's containers of the same names
+   find their log and termination-log files there instead of making them anew.  */
+struct scrub
+{
+  struct onefs o;
+  int budget;
+};
+
+static int
+scrub_at (int dfd, const char *name, unsigned char type, void *arg)
+{
+  struct scrub *s = arg;
+  struct stat st;
+  if (--s->budget < 0)
+    return remove_onefs_at (dfd, name, type, &s->o);
+  if (type == DT_DIR || type == DT_UNKNOWN)
+    {
+      cleanup_close int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          if (is_mount_root (fd, s->o.dev))
+            return bl_fail (s->o.err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, s->o.top);
+          int e = bl_each_entry (fd, scrub_at, s);
+          if (e == BL_READDIR_FAILED)
+            return bl_fail (s->o.err, errno, "read directory `%s` under `%s`", name, s->o.top);
+          if (e < 0)
+            return -1;
+          if (fstat (fd, &st) < 0 || reset_attrs (fd, &st, 0755) < 0)
+            return bl_fail (s->o.err, errno, "reset `%s` under `%s`", name, s->o.top);
+          return 0;
+        }
+      if (errno != ENOTDIR && errno != ELOOP)
+        return errno == ENOENT ? 0 : bl_fail (s->o.err, errno, "open `%s` under `%s`", name, s->o.top);
+    }
+  if (type == DT_REG || type == DT_UNKNOWN)
+    {
+      cleanup_close int fd = openat (dfd, name, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0 && fstat (fd, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          if ((st.st_size > 0 && ftruncate (fd, 0) < 0) || reset_attrs (fd, &st, st.st_mode & 0777) < 0)
+            return bl_fail (s->o.err, errno, "reset `%s` under `%s`", name, s->o.top);
+          return 0;
+        }
+    }
+  return remove_onefs_at (dfd, name, type, &s->o);
+}
+
 struct recycle
 {
   struct onefs o;
@@ -340,6 +389,7 @@ struct recycle
   mode_t mode;
 };
 
+/* 0: `name` is not kept; 1: kept; 2: kept as a tree ("name/", see scrub_at).  */
 static int
 kept (const struct recycle *r, const char *name)
 {
@@ -349,6 +399,8 @@ kept (const struct recycle *r, const char *name)
       size_t n = strnlen (r->keep + at, r->keep_len - at); /* the last name has no NUL */
       if (n == len && memcmp (r->keep + at, name, n) == 0)
         return 1;
+      if (n == len + 1 && r->keep[at + len] == '/' && memcmp (r->keep + at, name, len) == 0)
+        return 2;
       at += n + 1;
     }
   return 0;
@@ -361,7 +413,8 @@ recycle_entry (int dfd, const char *name, unsigned char type, void *arg)
 {
   struct recycle *r = arg;
   struct stat st;
-  if (!kept (r, name))
+  int how = kept (r, name);
+  if (how == 0)
     return remove_onefs_at (dfd, name, type, &r->o);
   if (type != DT_DIR && type != DT_UNKNOWN)
     return 0;
@@ -370,7 +423,8 @@ recycle_entry (int dfd, const char *name, unsigned char type, void *arg)
     return errno == ENOTDIR || errno == ELOOP ? 0 : bl_fail (r->o.err, errno, "open `%s` under `%s`", name, r->o.top);
   if (is_mount_root (fd, r->o.dev))
     return bl_fail (r->o.err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, r->o.top);
-  int e = bl_each_entry (fd, remove_onefs_at, &r->o);
+  struct scrub sc = { .o = r->o, .budget = 64 };
+  int e = how == 2 ? bl_each_entry (fd, scrub_at, &sc) : bl_each_entry (fd, remove_onefs_at, &r->o);
   if (e == BL_READDIR_FAILED)
     return bl_fail (r->o.err, errno, "read directory `%s` under `%s`", name, r->o.top);
   if (e < 0)

@@ -43,7 +43,9 @@ int bl_unmount_all_at (const char *target, struct bl_error *err);
    (bl_remove_tree_onefs), 'o' write a file in place (created with `mode` if missing, never
    truncated to zero first; owner, mode and extended attributes reset), 'C' recycle the
    directory at path: data "spare\0keep\0keep..." — everything in it but the kept names is
-   removed, a kept directory emptied and reset to `mode`, a kept file left for an 'o' step,
+   removed, a kept directory emptied and reset to `mode` ("name/": its tree kept, directories
+   reset, regular files truncated and reset, the rest and whatever passes 64 entries removed),
+   a kept file left for an 'o' step,
    then the directory is renamed to spare (a directory that cannot be recycled is removed as
    'r' does), 'T' take a spare: data is a spare's path, renamed to path, or mkdir -p path
    (`mode`) when there is none.  Reusing directories instead of deleting and making them

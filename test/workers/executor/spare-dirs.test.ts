@@ -99,6 +99,38 @@ test('recycle empties a dir but for the kept names, resets kept dirs and renames
   }
 });
 
+test('recycle keeps a "name/" tree: dirs stay, files stay emptied and reset, the rest goes; past 64 entries it is removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'burstlet-recycle-'));
+  try {
+    const pod = join(dir, 'pod');
+    const logs = join(pod, 'logs');
+    mkdirSync(join(logs, 'main'), { recursive: true });
+    writeFileSync(join(logs, 'main', '0.log'), 'old log line\n');
+    writeFileSync(join(logs, 'main', '0.termination-log'), 'old message');
+    chmodSync(join(logs, 'main', '0.termination-log'), 0o4777);
+    execFileSync('ln', ['-s', '/etc/passwd', join(logs, 'main', 'link')]);
+    execFileSync('mkfifo', [join(logs, 'main', 'fifo')]);
+    const inodes = [join(logs, 'main'), join(logs, 'main', '0.log')].map(ino);
+    await new FileBatch().recycle(pod, join(dir, 's-1'), ['logs/']).commit();
+    const kept = join(dir, 's-1', 'logs', 'main');
+    assert.deepEqual(readdirSync(kept).sort(), ['0.log', '0.termination-log']);
+    assert.deepEqual([kept, join(kept, '0.log')].map(ino), inodes);
+    assert.equal(readFileSync(join(kept, '0.log'), 'utf8'), '');
+    assert.equal(readFileSync(join(kept, '0.termination-log'), 'utf8'), '');
+    assert.equal(statSync(join(kept, '0.termination-log')).mode & 0o7777, 0o777, 'no setuid bit left');
+    // A tree with more entries than that is not kept whole.
+    mkdirSync(join(dir, 'big', 'logs'), { recursive: true });
+    for (let i = 0; i < 70; i++) writeFileSync(join(dir, 'big', 'logs', `${i}.log`), 'x');
+    await new FileBatch().recycle(join(dir, 'big'), join(dir, 's-2'), ['logs/']).commit();
+    const left = readdirSync(join(dir, 's-2', 'logs'));
+    assert.equal(left.length, 64);
+    for (const f of left) assert.equal(readFileSync(join(dir, 's-2', 'logs', f), 'utf8'), '');
+    assert.throws(() => new FileBatch().recycle(pod, join(dir, 's-3'), ['logs//']), /bad recycle/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('recycle never crosses a mount: a dir with a mount inside fails and stays (root)', { skip: !isRoot && 'needs root' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'burstlet-recycle-'));
   const mnt = join(dir, 'pod', 'logs', 'mnt');

@@ -1,6 +1,6 @@
 // RuntimeService over runc on real namespaces, mounts and cgroups.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -127,32 +127,36 @@ describe('RuntimeService over runc (root)', { skip: ROOT_SKIP || (!hasBinary('ru
     assert.deepEqual(await podLeftovers(pod.uid, rt.podDir(pod.uid), rt.executor), []);
   });
 
-  test('with a run dir apart, a removed pod\'s data dir is the next pod\'s: its /etc files rewritten, its logs gone', async () => {
+  test('with a run dir apart, a removed pod\'s data dir is the next pod\'s: /etc files rewritten, log files emptied and reused', async () => {
     const sep = join(root, 'sep');
     const sepRt = new RuntimeService({ root: join(sep, 'data'), runRoot: join(sep, 'run'), executor: runcExecutor(join(sep, 'executor')), images: dirImageSource(rootfs.path, join(root, 'snap')), network: { mode: 'none' } });
-    const first = testPod([{ name: 'a', image: 'busybox:1', command: ['sh', '-c', 'echo from-first; echo 10.1.1.1 added >> /etc/hosts'] }], { hostAliases: [{ ip: '10.9.9.9', hostnames: ['first.local'] }] });
-    const second = testPod([{ name: 'b', image: 'busybox:1', command: ['sh', '-c', 'cat /etc/hosts /etc/hostname'] }]);
+    const first = testPod([
+      { name: 'a', image: 'busybox:1', command: ['sh', '-c', 'echo from-first; echo 10.1.1.1 added >> /etc/hosts; echo bye > /dev/termination-log; chmod 600 /dev/termination-log'] },
+    ], { hostAliases: [{ ip: '10.9.9.9', hostnames: ['first.local'] }] });
+    const second = testPod([{ name: 'a', image: 'busybox:1', command: ['sh', '-c', 'cat /etc/hosts /etc/hostname; stat -c %a /dev/termination-log; cat /dev/termination-log'] }]);
     const run = async (pod: PodJob) => {
       await sepRt.runPodSandbox(pod);
       const id = await sepRt.createContainer(pod.uid, pod.containers[0], await image(), 0);
       await sepRt.startContainer(id);
       const done = await sepRt.waitContainer(id);
       assert.equal(done.exitCode, 0, readFileSync(done.logPath, 'utf8'));
-      return done;
+      return { done, message: await sepRt.terminationMessage(id) };
     };
     try {
-      await run(first);
-      const inode = statSync(sepRt.podDataDir(first.uid)).ino;
+      const one = await run(first);
+      assert.equal(one.message, 'bye\n');
+      const inodes = [sepRt.podDataDir(first.uid), one.done.logPath].map((p) => statSync(p).ino);
       assert.match(readFileSync(join(sepRt.podDataDir(first.uid), 'hosts'), 'utf8'), /first\.local[\s\S]*10\.1\.1\.1 added/);
       await sepRt.removePodSandbox(first.uid);
       assert.deepEqual(await podLeftovers(first.uid, sepRt.podDir(first.uid), sepRt.executor), []);
       assert.equal(existsSync(sepRt.podDataDir(first.uid)), false);
-      const done = await run(second);
-      assert.equal(statSync(sepRt.podDataDir(second.uid)).ino, inode, 'the same dir, reused');
-      const out = stdout(done.logPath).join('\n');
-      assert.doesNotMatch(out, /first\.local|added/, 'nothing of the first pod\'s /etc/hosts');
-      assert.match(out, new RegExp(`^# Kubernetes-managed hosts file\\.\\n[\\s\\S]*ip6-allrouters\\n${second.name}$`), 'its own /etc/hosts, then its hostname');
-      assert.deepEqual(readdirSync(join(sepRt.podDataDir(second.uid), 'logs')), ['b'], 'the first pod\'s logs went');
+      const two = await run(second);
+      assert.deepEqual([sepRt.podDataDir(second.uid), two.done.logPath].map((p) => statSync(p).ino), inodes, 'the same dir and log file, reused');
+      const out = stdout(two.done.logPath);
+      assert.doesNotMatch(out.join('\n'), /first|added|bye/, 'nothing of the first pod\'s files');
+      assert.deepEqual(out.slice(-2), [second.name, '666'], 'its hostname; a termination log writable by anyone, and empty');
+      assert.equal(out[0], '# Kubernetes-managed hosts file.');
+      assert.equal(two.message, '');
     } finally {
       for (const p of [first, second]) await sepRt.removePodSandbox(p.uid).catch(() => undefined);
     }
