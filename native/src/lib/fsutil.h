@@ -61,6 +61,19 @@ int bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err);
 #define BL_READDIR_FAILED (-2)
 int bl_each_entry (int dfd, int (*fn) (int dfd, const char *name, unsigned char type, void *arg), void *arg);
 
+/* One-file-system removal, shared by the tree removal and the file batch: `arg` is a
+   struct bl_onefs (the tree's device, its top path for messages, where errors go).  */
+struct bl_onefs
+{
+  dev_t dev;
+  const char *top;
+  struct bl_error *err;
+};
+int bl_remove_onefs_at (int dfd, const char *name, unsigned char type, void *arg);
+
+/* True when the open directory `fd` is the root of a mount or on another device than `dev`.  */
+int bl_is_mount_root (int fd, dev_t dev);
+
 /* Writes all `n` bytes of `buf` to `fd` (retrying short writes and EINTR).  Returns 0, or -1
    with errno set when the fd fails (EPIPE: the reader is gone).  */
 int bl_write_all (int fd, const void *buf, size_t n);
