@@ -88,6 +88,14 @@ export abstract class SnapshotStore implements Snapshotter {
   /** Why the last init layer could not be made (containers then run without one, as before). */
   initError: Error | undefined;
 
+  /**
+   * Containers' dirs kept for reuse (spare-dirs.ts) by a snapshotter whose container dirs
+   * hold only empty-able parts (overlay: upper and work); `release` recycles into it.
+   */
+  protected spares: SpareDirs | undefined;
+  /** What a recycled container dir keeps (emptied): see SpareDirs.give. */
+  protected keepOnRecycle: readonly string[] = [];
+
   constructor(root: string) {
     this.root = root;
   }
@@ -224,14 +232,6 @@ export abstract class SnapshotStore implements Snapshotter {
   protected recordActive(id: string, chainId: string, batch = new FileBatch()): FileBatch {
     return batch.takeSpare(this.active(id), this.spares?.take(), 0o700).overwrite(join(this.active(id), 'snapshot'), chainId);
   }
-
-  /**
-   * Containers' dirs kept for reuse (spare-dirs.ts) by a snapshotter whose container dirs
-   * hold only empty-able parts (overlay: upper and work); `release` recycles into it.
-   */
-  protected spares: SpareDirs | undefined;
-  /** What a recycled container dir keeps (emptied): see SpareDirs.give. */
-  protected keepOnRecycle: readonly string[] = [];
 
   /** Chain IDs (with all their parents) that prepared containers still use. */
   async inUse(): Promise<Set<string>> {
