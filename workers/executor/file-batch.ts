@@ -14,7 +14,6 @@ type Kind = 'd' | 'f' | 'x' | 'o' | 'm' | 'u' | 'r' | 'T' | 'C';
 
 export class FileBatch {
   readonly #parts: Buffer[] = [];
-  readonly #settled: (() => void)[] = [];
 
   /** mkdir -p `path` (`mode` for the directories it creates). */
   dir(path: string, mode = 0o755): this {
@@ -36,32 +35,28 @@ export class FileBatch {
   }
 
   /**
-   * Makes directory `path` from the spare directory `spare` (renamed, see recycle) or, without
-   * one or when it is gone, as dir() does.
+   * Makes directory `path` from one of the spares in directory `spares` (renamed, see
+   * recycle) or, when it holds none (or without `spares`), as dir() does.
    */
-  takeSpare(path: string, spare: string | undefined, mode = 0o755): this {
-    if (spare?.includes('\0')) throw new BurstletError('INVALID_INPUT', `file batch: bad spare dir ${JSON.stringify(spare)}`);
-    return this.#add('T', path, mode, spare ?? '');
+  takeSpare(path: string, spares: string | undefined, mode = 0o755): this {
+    if (spares?.includes('\0')) throw new BurstletError('INVALID_INPUT', `file batch: bad spare dir ${JSON.stringify(spares)}`);
+    return this.#add('T', path, mode, spares ?? '');
   }
 
   /**
-   * Recycles directory `path` as `spare` instead of removing it: everything in it but the
-   * `keep` names is removed (never crossing a mount), a kept directory is emptied and reset to
-   * `mode`, root-owned, no extended attributes, a kept file stays for an overwrite(); a name
-   * kept as `name/` keeps its tree: directories reset, regular files truncated to zero and
-   * reset (owner, xattrs, no setuid bits), anything else and whatever passes 64 entries
-   * removed. Then it is renamed to `spare`. Where that fails, `path` is removed as removeTree
-   * does.
+   * Recycles directory `path` into the directory `spares` (as `s-<inode>`) instead of
+   * removing it, unless `spares` holds `max` already: everything in it but the `keep` names
+   * is removed (never crossing a mount), a kept directory is emptied and reset to `mode`,
+   * root-owned, no extended attributes, a kept file stays for an overwrite(); a name kept as
+   * `name/` keeps its tree: directories reset, regular files truncated to zero and reset
+   * (owner, xattrs, no setuid bits), anything else and whatever passes 64 entries removed.
+   * Where that fails, or there is no room, `path` is removed as removeTree does.
    */
-  recycle(path: string, spare: string, keep: readonly string[], mode = 0o755): this {
-    if (spare === '' || spare.includes('\0') || keep.some((k) => !/^[^/\0]+\/?$/.test(k))) throw new BurstletError('INVALID_INPUT', `file batch: bad recycle of ${JSON.stringify(path)} to ${JSON.stringify(spare)} keeping ${JSON.stringify(keep)}`);
-    return this.#add('C', path, mode, [spare, ...keep].join('\0'));
-  }
-
-  /** Runs `fn` once the batch has run, whether it failed or not (also when it is empty). */
-  onSettled(fn: () => void): this {
-    this.#settled.push(fn);
-    return this;
+  recycle(path: string, spares: string, max: number, keep: readonly string[], mode = 0o755): this {
+    if (spares === '' || spares.includes('\0') || !Number.isInteger(max) || max < 0 || keep.some((k) => !/^[^/\0]+\/?$/.test(k))) {
+      throw new BurstletError('INVALID_INPUT', `file batch: bad recycle of ${JSON.stringify(path)} into ${JSON.stringify(spares)} keeping ${JSON.stringify(keep)}`);
+    }
+    return this.#add('C', path, mode, [spares, String(max), ...keep].join('\0'));
   }
 
   /**
@@ -92,11 +87,8 @@ export class FileBatch {
 
   /** Runs the batch; rejects with RUNTIME_FAILED (details.errno) at the first entry that fails. */
   async commit(): Promise<void> {
-    try {
-      if (!this.empty) await loadNativeLib().writeTreeAsync(Buffer.concat(this.#parts));
-    } finally {
-      for (const fn of this.#settled.splice(0)) fn();
-    }
+    if (this.empty) return;
+    await loadNativeLib().writeTreeAsync(Buffer.concat(this.#parts));
   }
 
   #add(kind: Kind, path: string, mode: number, data: string | Buffer): this {

@@ -7,57 +7,31 @@
  * churn cost the worker more than the rest of its file work. A spare is renamed into place,
  * its kept files overwritten in place: no inode or block changes hands.
  *
- * The pool is this process's view: a spare a failed step did not make, or removed instead,
- * is only a missed reuse (takeSpare then makes the directory). Spares left by an earlier
- * process are found again by `load`.
+ * Which spares exist is the directory's business alone: the native steps take whichever is
+ * there and count them before adding one, so a batch that never runs or fails takes nothing
+ * and leaves nothing behind, and spares an earlier process left are used as they are.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { FileBatch } from './file-batch.ts';
-
-const NAME = /^s-[0-9a-f]{16}$/;
 
 export class SpareDirs {
   readonly dir: string;
   readonly max: number;
-  readonly #free: string[] = [];
-  #pending = 0;
 
-  /** Spares live in `dir` (on the same file system as the directories they replace), at most `max`. */
+  /** Spares live in `dir` (made here; on the same file system as the directories they replace), at most `max`. */
   constructor(dir: string, max = 64) {
     this.dir = dir;
     this.max = max;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Makes the spare directory and adopts the spares an earlier process left there. */
-  load(): this {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    for (const n of readdirSync(this.dir)) if (NAME.test(n) && this.#free.length < this.max) this.#free.push(join(this.dir, n));
-    return this;
+  /** Adds making directory `path` from a spare (or anew) to `batch`. */
+  take(batch: FileBatch, path: string, mode?: number): FileBatch {
+    return batch.takeSpare(path, this.dir, mode);
   }
 
-  /** How many spares are ready. */
-  get size(): number {
-    return this.#free.length;
-  }
-
-  /** A spare's path for `batch.takeSpare`, or undefined when there is none. */
-  take(): string | undefined {
-    return this.#free.pop();
-  }
-
-  /**
-   * Adds `path`'s recycling to `batch` (keeping `keep`, see FileBatch.recycle) when the pool
-   * has room, else its removal; the spare is offered once the batch has run.
-   */
+  /** Adds `path`'s recycling (keeping `keep`, see FileBatch.recycle) to `batch`: removed when there is no room. */
   give(batch: FileBatch, path: string, keep: readonly string[], mode?: number): FileBatch {
-    if (this.#free.length + this.#pending >= this.max) return batch.removeTree(path);
-    const spare = join(this.dir, `s-${randomBytes(8).toString('hex')}`);
-    this.#pending++;
-    return batch.recycle(path, spare, keep, mode).onSettled(() => {
-      this.#pending--;
-      this.#free.push(spare);
-    });
+    return batch.recycle(path, this.dir, this.max, keep, mode);
   }
 }

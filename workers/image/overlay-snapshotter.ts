@@ -15,7 +15,7 @@ export class OverlaySnapshotter extends SnapshotStore {
     // A released container's dir (its snapshot record, upper and work emptied) is the next
     // one's: see spare-dirs.ts. upper's owner, mode and xattrs are reset: they are the root
     // directory a container sees.
-    this.spares = new SpareDirs(join(root, 'spare')).load();
+    this.spares = new SpareDirs(join(root, 'spare'));
     this.keepOnRecycle = ['snapshot', 'upper', 'work'];
   }
 

@@ -230,7 +230,7 @@ export abstract class SnapshotStore implements Snapshotter {
    * the record (and the container's dir) to `batch`; the caller commits it.
    */
   protected recordActive(id: string, chainId: string, batch = new FileBatch()): FileBatch {
-    return batch.takeSpare(this.active(id), this.spares?.take(), 0o700).overwrite(join(this.active(id), 'snapshot'), chainId);
+    return batch.takeSpare(this.active(id), this.spares?.dir, 0o700).overwrite(join(this.active(id), 'snapshot'), chainId);
   }
 
   /** Chain IDs (with all their parents) that prepared containers still use. */

@@ -81,7 +81,7 @@ export class RuntimeService {
 
   constructor(options: RuntimeServiceOptions) {
     this.#o = options;
-    if (options.runRoot !== undefined) this.#dataSpares = new SpareDirs(join(options.root, 'pods-spare')).load();
+    if (options.runRoot !== undefined) this.#dataSpares = new SpareDirs(join(options.root, 'pods-spare'));
   }
 
   get executor(): Executor {
@@ -112,7 +112,7 @@ export class RuntimeService {
       // The data dir is a spare one when there is one (with the /etc files' blocks to reuse);
       // made in the sandbox's batch unless volumes need it first.
       const first = new FileBatch();
-      if (this.#dataSpares) first.takeSpare(dataDir, this.#dataSpares.take());
+      if (this.#dataSpares) this.#dataSpares.take(first, dataDir);
       if (job.volumes?.length && !first.empty) await first.commit();
       volumes = await preparePodVolumes(job.volumes ?? [], dataDir, { allowHostPath: this.#o.allowHostPath === true });
       // pod.json goes with the sandbox's /etc files (runSandbox makes the pod dir): one native call.

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -63,14 +64,54 @@ overwrite_file (const char *path, const unsigned char *data, size_t n, mode_t mo
   return 0;
 }
 
-/* 'T': `spare` (a directory a 'C' step left) becomes `target`; when there is no spare (or
-   `target` exists), mkdir -p `target` instead.  */
+/* Spares are named "s-<inode>": unique while they exist, and nothing else is taken.  */
+#define STOP (-3) /* ends a bl_each_entry walk early; not a failure */
 static int
-take_spare (const char *target, const char *spare, mode_t mode, struct bl_error *err)
+is_spare_name (const char *name)
 {
-  if (*spare && renameat2 (AT_FDCWD, spare, AT_FDCWD, target, RENAME_NOREPLACE) == 0)
+  return name[0] == 's' && name[1] == '-' && name[2] != '\0';
+}
+
+struct take
+{
+  const char *target;
+  int taken;
+};
+
+static int
+take_one (int dfd, const char *name, unsigned char type, void *arg)
+{
+  struct take *t = arg;
+  if ((type != DT_DIR && type != DT_UNKNOWN) || !is_spare_name (name))
     return 0;
+  if (renameat2 (dfd, name, AT_FDCWD, t->target, RENAME_NOREPLACE) == 0)
+    {
+      t->taken = 1;
+      return STOP;
+    }
+  return errno == ENOENT ? 0 : STOP; /* another batch took it: the next; else give up */
+}
+
+/* 'T': a spare from directory `spares` (left by a 'C' step) becomes `target`; when there is
+   none (or `target` exists), mkdir -p `target` instead.  */
+static int
+take_spare (const char *target, const char *spares, mode_t mode, struct bl_error *err)
+{
+  if (*spares)
+    {
+      cleanup_close int fd = open (spares, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      struct take t = { .target = target, .taken = 0 };
+      if (fd >= 0 && bl_each_entry (fd, take_one, &t) != BL_READDIR_FAILED && t.taken)
+        return 0;
+    }
   return bl_mkdir_p (target, mode, err);
+}
+
+static int
+count_one (int dfd, const char *name, unsigned char type, void *arg)
+{
+  (void) dfd, (void) type;
+  return is_spare_name (name) && --*(long *) arg <= 0 ? STOP : 0;
 }
 
 /* A kept tree ("name/" in a recycle's keep list): its directories stay, its regular files stay
@@ -175,22 +216,27 @@ recycle_entry (int dfd, const char *name, unsigned char type, void *arg)
   return 0;
 }
 
-/* 'C': empties `path` but for the `keep` names (see recycle_entry) and renames it to `spare`,
-   for a 'T' step to take; when any of that fails, removes `path` as 'r' does.  */
+/* 'C': empties `path` but for the `keep` names (see recycle_entry) and renames it into the
+   directory `spares` as "s-<inode>", unless that holds `max` spares already; when any of that
+   fails, or there is no room, removes `path` as 'r' does.  */
 static int
-recycle_dir (const char *path, const char *spare, const char *keep, size_t keep_len, mode_t mode,
-             struct bl_error *err)
+recycle_dir (const char *path, const char *spares, long max, const char *keep, size_t keep_len,
+             mode_t mode, struct bl_error *err)
 {
   struct stat st;
+  char spare[PATH_MAX];
   int ok = 0;
   {
     cleanup_close int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
       return errno == ENOENT ? 0 : bl_remove_tree_onefs (path, err);
-    if (fstat (fd, &st) == 0)
+    cleanup_close int sfd = open (spares, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    long room = max;
+    if (sfd >= 0 && max > 0 && bl_each_entry (sfd, count_one, &room) == 0 && fstat (fd, &st) == 0)
       {
         struct recycle r = { .o = { .dev = st.st_dev, .top = path, .err = NULL }, .keep = keep, .keep_len = keep_len, .mode = mode };
-        ok = bl_each_entry (fd, recycle_entry, &r) == 0;
+        ok = bl_each_entry (fd, recycle_entry, &r) == 0
+             && snprintf (spare, sizeof spare, "%s/s-%llu", spares, (unsigned long long) st.st_ino) < (int) sizeof spare;
       }
   }
   if (ok && renameat2 (AT_FDCWD, path, AT_FDCWD, spare, RENAME_NOREPLACE) == 0)
@@ -302,19 +348,32 @@ bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err)
         }
       else if (kind == 'T' || kind == 'C')
         {
-          /* data: the spare's path, then (for 'C') NUL and the names to keep, NUL-separated.  */
-          char spare[PATH_MAX];
-          size_t sl = strnlen ((const char *) buf + at, dlen);
-          if (sl >= sizeof spare)
+          /* data: the spare directory; for 'C' then NUL, the most spares it may hold (decimal),
+             NUL and the names to keep, NUL-separated.  */
+          char spares[PATH_MAX], num[24];
+          const char *d = (const char *) buf + at;
+          size_t sl = strnlen (d, dlen), nl = sl < dlen ? strnlen (d + sl + 1, dlen - sl - 1) : 0;
+          if (sl >= sizeof spares || nl >= sizeof num)
             return bl_fail (err, ENAMETOOLONG, "file batch: spare dir for `%s`", path);
-          memcpy (spare, buf + at, sl);
-          spare[sl] = '\0';
-          if (kind == 'T' ? take_spare (path, spare, (mode_t) mode, err) < 0
-                          : (sl == 0 ? bl_fail (err, EINVAL, "file batch: no spare dir to recycle `%s` to", path)
-                                     : recycle_dir (path, spare, (const char *) buf + at + sl + 1,
-                                                    sl < dlen ? dlen - sl - 1 : 0, (mode_t) mode, err))
-                                < 0)
-            return -1;
+          memcpy (spares, d, sl);
+          spares[sl] = '\0';
+          if (kind == 'T')
+            {
+              if (take_spare (path, spares, (mode_t) mode, err) < 0)
+                return -1;
+            }
+          else
+            {
+              char *end;
+              memcpy (num, d + sl + 1, nl);
+              num[nl] = '\0';
+              long max = strtol (num, &end, 10);
+              size_t kept_at = sl + 1 + nl + 1;
+              if (sl == 0 || nl == 0 || *end != '\0' || max < 0)
+                return bl_fail (err, EINVAL, "file batch: malformed recycle record for `%s`", path);
+              if (recycle_dir (path, spares, max, d + kept_at, kept_at < dlen ? dlen - kept_at : 0, (mode_t) mode, err) < 0)
+                return -1;
+            }
         }
       else
         return bl_fail (err, EINVAL, "file batch: unknown kind %u for `%s`", kind, path);

@@ -42,14 +42,15 @@ int bl_unmount_all_at (const char *target, struct bl_error *err);
    remount), 'u' unmount everything at path (bl_unmount_all_at), 'r' rm -rf of path
    (bl_remove_tree_onefs), 'o' write a file in place (created with `mode` if missing, never
    truncated to zero first; owner, mode and extended attributes reset), 'C' recycle the
-   directory at path: data "spare\0keep\0keep..." — everything in it but the kept names is
-   removed, a kept directory emptied and reset to `mode` ("name/": its tree kept, directories
-   reset, regular files truncated and reset, the rest and whatever passes 64 entries removed),
-   a kept file left for an 'o' step,
-   then the directory is renamed to spare (a directory that cannot be recycled is removed as
-   'r' does), 'T' take a spare: data is a spare's path, renamed to path, or mkdir -p path
-   (`mode`) when there is none.  Reusing directories instead of deleting and making them
-   spares the host's file system inode allocations and block frees.  Paths hold no NUL.  Returns 0, or -1 with the path in `err`; a
+   directory at path, data "spares\0max\0keep\0keep...": everything in it but the kept names
+   is removed, a kept directory emptied and reset to `mode` ("name/": its tree kept,
+   directories reset, regular files truncated and reset, the rest and whatever passes 64
+   entries removed), a kept file left for an 'o' step; then it is renamed into the directory
+   `spares` as "s-<inode>" (a directory that cannot be recycled, or finds `max` spares there
+   already, is removed as 'r' does), 'T' take a spare: data is a spare directory, one of whose
+   spares is renamed to path, or mkdir -p path (`mode`) when there is none.  Reusing
+   directories instead of deleting and making them spares the host's file system inode
+   allocations and block frees.  Paths hold no NUL.  Returns 0, or -1 with the path in `err`; a
    malformed buffer is EINVAL.  */
 int bl_write_tree (const unsigned char *buf, size_t len, struct bl_error *err);
 

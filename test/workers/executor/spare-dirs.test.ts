@@ -53,47 +53,55 @@ test('overwrite takes back owner and extended attributes a container set (root)'
   }
 });
 
-test('recycle empties a dir but for the kept names, resets kept dirs and renames it; takeSpare brings it back', async () => {
+test('recycle empties a dir but for the kept names, resets kept dirs and moves it to the spares; takeSpare brings it back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'burstlet-recycle-'));
   try {
     const pod = join(dir, 'pods', 'uid-1');
-    const spare = join(dir, 'spare', 's-1');
+    const spares = join(dir, 'spare');
     mkdirSync(join(pod, 'logs', 'main'), { recursive: true });
-    mkdirSync(join(dir, 'spare'));
+    mkdirSync(spares);
     writeFileSync(join(pod, 'logs', 'main', '0.log'), 'old pod log');
     writeFileSync(join(pod, 'hosts'), 'old hosts');
     mkdirSync(join(pod, 'volumes', 'cache', 'deep'), { recursive: true });
     writeFileSync(join(pod, 'volumes', 'cache', 'deep', 'f'), 'x');
     chmodSync(join(pod, 'logs'), 0o700);
     const inodes = { pod: ino(pod), logs: ino(join(pod, 'logs')), hosts: ino(join(pod, 'hosts')) };
-    await new FileBatch().recycle(pod, spare, ['hosts', 'logs', 'resolv.conf']).commit();
+    await new FileBatch().recycle(pod, spares, 4, ['hosts', 'logs', 'resolv.conf']).commit();
     assert.equal(existsSync(pod), false);
+    assert.deepEqual(readdirSync(spares), [`s-${inodes.pod}`], 'named by its inode');
+    const spare = join(spares, `s-${inodes.pod}`);
     assert.deepEqual(readdirSync(spare).sort(), ['hosts', 'logs'], 'what is not kept is gone; a kept name that is missing is fine');
     assert.deepEqual(readdirSync(join(spare, 'logs')), [], 'a kept dir is emptied');
     assert.equal(statSync(join(spare, 'logs')).mode & 0o7777, 0o755, 'and reset');
     assert.equal(readFileSync(join(spare, 'hosts'), 'utf8'), 'old hosts', 'a kept file waits for an overwrite');
     // The next pod takes it: same directory and files, new contents.
     const next = join(dir, 'pods', 'uid-2');
-    await new FileBatch().takeSpare(next, spare).overwrite(join(next, 'hosts'), 'new').commit();
-    assert.equal(existsSync(spare), false);
+    await new FileBatch().takeSpare(next, spares).overwrite(join(next, 'hosts'), 'new').commit();
+    assert.deepEqual(readdirSync(spares), []);
     assert.deepEqual({ pod: ino(next), logs: ino(join(next, 'logs')), hosts: ino(join(next, 'hosts')) }, inodes);
     assert.equal(readFileSync(join(next, 'hosts'), 'utf8'), 'new');
-    // No spare (or one that is gone): the directory is made.
-    await new FileBatch().takeSpare(join(dir, 'pods', 'uid-3'), undefined).takeSpare(join(dir, 'pods', 'uid-4', 'x'), join(dir, 'spare', 'gone')).commit();
-    assert.ok(statSync(join(dir, 'pods', 'uid-3')).isDirectory());
-    assert.ok(statSync(join(dir, 'pods', 'uid-4', 'x')).isDirectory());
-    // A spare is never renamed over an existing directory: that one stays as it is.
-    mkdirSync(join(dir, 'spare', 's-2'));
+    // No spare (or no spare dir): the directory is made.
+    await new FileBatch().takeSpare(join(dir, 'pods', 'uid-3'), spares).takeSpare(join(dir, 'pods', 'uid-4', 'x'), join(dir, 'gone')).takeSpare(join(dir, 'pods', 'uid-5'), undefined).commit();
+    for (const d of ['uid-3', 'uid-4/x', 'uid-5']) assert.ok(statSync(join(dir, 'pods', d)).isDirectory());
+    // A spare is never renamed over an existing directory: that one stays as it is, and so does the spare.
+    mkdirSync(join(spares, 's-1'));
     writeFileSync(join(next, 'mine'), 'keep me');
-    await new FileBatch().takeSpare(next, join(dir, 'spare', 's-2')).commit();
+    await new FileBatch().takeSpare(next, spares).commit();
     assert.equal(readFileSync(join(next, 'mine'), 'utf8'), 'keep me');
-    assert.ok(existsSync(join(dir, 'spare', 's-2')));
-    // Recycling to a spare name that is taken removes the dir instead; a missing dir is fine.
-    await new FileBatch().recycle(next, join(dir, 'spare', 's-2'), ['hosts']).recycle(join(dir, 'nothing'), join(dir, 'spare', 's-3'), []).commit();
+    assert.deepEqual(readdirSync(spares), ['s-1']);
+    // Only "s-" dirs are spares.
+    mkdirSync(join(spares, 'other'));
+    await new FileBatch().takeSpare(join(dir, 'pods', 'uid-6'), spares).commit();
+    assert.deepEqual(readdirSync(spares), ['other']);
+    // With no room (max spares there already) or nowhere to go, the dir is removed; a missing dir is fine.
+    mkdirSync(join(spares, 's-2'));
+    await new FileBatch().recycle(next, spares, 1, ['hosts']).recycle(join(dir, 'pods', 'uid-3'), join(dir, 'gone'), 4, []).recycle(join(dir, 'nothing'), spares, 4, []).commit();
     assert.equal(existsSync(next), false);
-    assert.deepEqual(readdirSync(join(dir, 'spare')), ['s-2']);
-    assert.throws(() => new FileBatch().recycle(next, join(dir, 'spare', 's-4'), ['a/b']), /bad recycle/);
-    assert.throws(() => new FileBatch().recycle(next, '', []), /bad recycle/);
+    assert.equal(existsSync(join(dir, 'pods', 'uid-3')), false);
+    assert.deepEqual(readdirSync(spares).sort(), ['other', 's-2']);
+    assert.throws(() => new FileBatch().recycle(next, spares, 4, ['a/b']), /bad recycle/);
+    assert.throws(() => new FileBatch().recycle(next, '', 4, []), /bad recycle/);
+    assert.throws(() => new FileBatch().recycle(next, spares, -1, []), /bad recycle/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -111,8 +119,9 @@ test('recycle keeps a "name/" tree: dirs stay, files stay emptied and reset, the
     execFileSync('ln', ['-s', '/etc/passwd', join(logs, 'main', 'link')]);
     execFileSync('mkfifo', [join(logs, 'main', 'fifo')]);
     const inodes = [join(logs, 'main'), join(logs, 'main', '0.log')].map(ino);
-    await new FileBatch().recycle(pod, join(dir, 's-1'), ['logs/']).commit();
-    const kept = join(dir, 's-1', 'logs', 'main');
+    const podIno = ino(pod);
+    await new FileBatch().recycle(pod, dir, 4, ['logs/']).commit();
+    const kept = join(dir, `s-${podIno}`, 'logs', 'main');
     assert.deepEqual(readdirSync(kept).sort(), ['0.log', '0.termination-log']);
     assert.deepEqual([kept, join(kept, '0.log')].map(ino), inodes);
     assert.equal(readFileSync(join(kept, '0.log'), 'utf8'), '');
@@ -121,11 +130,12 @@ test('recycle keeps a "name/" tree: dirs stay, files stay emptied and reset, the
     // A tree with more entries than that is not kept whole.
     mkdirSync(join(dir, 'big', 'logs'), { recursive: true });
     for (let i = 0; i < 70; i++) writeFileSync(join(dir, 'big', 'logs', `${i}.log`), 'x');
-    await new FileBatch().recycle(join(dir, 'big'), join(dir, 's-2'), ['logs/']).commit();
-    const left = readdirSync(join(dir, 's-2', 'logs'));
+    const bigIno = ino(join(dir, 'big'));
+    await new FileBatch().recycle(join(dir, 'big'), dir, 4, ['logs/']).commit();
+    const left = readdirSync(join(dir, `s-${bigIno}`, 'logs'));
     assert.equal(left.length, 64);
-    for (const f of left) assert.equal(readFileSync(join(dir, 's-2', 'logs', f), 'utf8'), '');
-    assert.throws(() => new FileBatch().recycle(pod, join(dir, 's-3'), ['logs//']), /bad recycle/);
+    for (const f of left) assert.equal(readFileSync(join(dir, `s-${bigIno}`, 'logs', f), 'utf8'), '');
+    assert.throws(() => new FileBatch().recycle(pod, dir, 4, ['logs//']), /bad recycle/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -138,38 +148,38 @@ test('recycle never crosses a mount: a dir with a mount inside fails and stays (
     mkdirSync(mnt, { recursive: true });
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', mnt]);
     writeFileSync(join(mnt, 'inside'), 'x');
-    await assert.rejects(new FileBatch().recycle(join(dir, 'pod'), join(dir, 's-1'), ['logs']).commit(), /mount point/);
+    await assert.rejects(new FileBatch().recycle(join(dir, 'pod'), dir, 4, ['logs']).commit(), /mount point/);
     assert.equal(readFileSync(join(mnt, 'inside'), 'utf8'), 'x');
-    assert.equal(existsSync(join(dir, 's-1')), false);
+    assert.deepEqual(readdirSync(dir), ['pod']);
   } finally {
     spawnSync('umount', [mnt]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('SpareDirs: at most max spares, the rest removed; a new pool finds the spares on disk', async () => {
+test('SpareDirs: at most max spares, the rest removed; a batch that fails or never runs takes none', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'burstlet-spares-'));
   try {
-    const pool = new SpareDirs(join(dir, 'spare'), 2).load();
-    assert.equal(pool.take(), undefined);
+    const pool = new SpareDirs(join(dir, 'spare'), 2);
     const batch = new FileBatch();
     for (const n of ['a', 'b', 'c']) {
       mkdirSync(join(dir, n, 'upper'), { recursive: true });
       writeFileSync(join(dir, n, 'upper', 'f'), n);
       pool.give(batch, join(dir, n), ['upper']);
     }
-    assert.equal(pool.size, 0, 'offered once the batch has run');
     await batch.commit();
-    assert.equal(pool.size, 2);
     assert.deepEqual(['a', 'b', 'c'].filter((n) => existsSync(join(dir, n))), []);
     assert.equal(readdirSync(join(dir, 'spare')).length, 2, 'the third was removed');
     for (const s of readdirSync(join(dir, 'spare'))) assert.deepEqual(readdirSync(join(dir, 'spare', s, 'upper')), []);
-    const again = new SpareDirs(join(dir, 'spare'), 2).load();
-    assert.equal(again.size, 2);
-    const s1 = again.take()!;
-    await new FileBatch().takeSpare(join(dir, 'x'), s1).commit();
+    // A take in a batch that is never committed, or that stops before it, takes nothing.
+    pool.take(new FileBatch(), join(dir, 'never'));
+    await assert.rejects(pool.take(new FileBatch().file(join(dir, 'missing', 'f'), 'x'), join(dir, 'x')).commit(), /missing/);
+    assert.equal(readdirSync(join(dir, 'spare')).length, 2);
+    // A new pool (a restarted worker) uses what is on disk.
+    const again = new SpareDirs(join(dir, 'spare'), 2);
+    await again.take(new FileBatch(), join(dir, 'x')).commit();
     assert.deepEqual(readdirSync(join(dir, 'x')), ['upper']);
-    assert.equal(again.size, 1);
+    assert.equal(readdirSync(join(dir, 'spare')).length, 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
