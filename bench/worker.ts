@@ -1,4 +1,4 @@
-// `npm run bench -- worker [N=200] [maxPods=16] [rounds=3] [warmupRounds=1]`: pods per second ONE real worker
+// `npm run bench -- worker [N=200] [maxPods=16] [rounds=3] [warmupRounds=⌈1000/N⌉]`: pods per second ONE real worker
 // host starts and finishes. `burstlet worker` runs as a child process (runtime burstlet,
 // network host, busybox from the local registry already cached by a warm-up pod); N
 // `/bin/true` pods (restartPolicy Never) are enqueued at once straight onto its BullMQ queue as
@@ -11,7 +11,9 @@
 // Each round runs both sides, alternating which goes first; prints each round and the medians
 // over the rounds after the warm-up ones (rates, the ratio, CPU per pod); last line one JSON
 // object. Warm-up rounds are run and printed but not counted: a worker is a long-running
-// process, and its first thousand pods or so also pay for V8 optimising its code.
+// process, and its first thousand pods or so also pay for V8 optimising its code (with one
+// 200-pod warm-up round, the counted rounds' main thread took ~1 ms a pod more and V8's
+// compiler thread up to 1.3 ms): by default the warm-up rounds hold at least 1000 pods.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,8 @@ import { machineBusyMs, processCpuMs, threadCpuMs, rssMb, startBaseServices, sta
 const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
 const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
 const ROUNDS = Math.max(1, Number(process.argv[4] ?? 3) || 3);
-const WARMUP_ROUNDS = Math.max(0, Number(process.argv[5] ?? 1) || 0);
+const WARMUP_PODS = 1000;
+const WARMUP_ROUNDS = Math.max(0, Number(process.argv[5] ?? Math.ceil(WARMUP_PODS / N)) || 0);
 const UID_PREFIX = `bw${process.pid}-`;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 
