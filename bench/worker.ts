@@ -24,7 +24,7 @@ import { POD_JOB_VERSION, type PodJob } from '../src/schema/pod-job.ts';
 import { publish } from '../src/streams.ts';
 import { leftovers, onCleanup, sweepWorkerState, withCleanup } from './support/cleanup.ts';
 import { captureBundle, executorRunRate } from './support/executor-rate.ts';
-import { machineBusyMs, processCpuMs, threadCpuMs, rssMb, startBaseServices, startWorker, waitFor, type WorkerChild } from './support/services.ts';
+import { blockIo, blockIoPer, machineBusyMs, processCpuMs, threadCpuMs, rssMb, startBaseServices, startWorker, waitFor, type BlockIo, type WorkerChild } from './support/services.ts';
 
 const N = Math.max(1, Number(process.argv[2] ?? 200) || 200);
 const MAX_PODS = Math.max(1, Number(process.argv[3] ?? 16) || 16);
@@ -143,13 +143,14 @@ async function main(): Promise<Record<string, unknown>> {
   for (let r = 0; r < WARMUP_ROUNDS + ROUNDS; r++) {
     const warmup = r < WARMUP_ROUNDS;
     const executorFirst = r % 2 === 0;
-    let executor: { rate: number; cpuMs: number } | undefined;
+    let executor: Round['executor'] | undefined;
     let worker: WorkerPhase | undefined;
     for (const side of executorFirst ? ['executor', 'worker'] : ['worker', 'executor']) {
       if (side === 'executor') {
         const busy0 = machineBusyMs();
+        const io0 = blockIo(tmpdir());
         const rate = await executorRunRate(bundle, yardstickRoot, join(scratch, 'logs'), `${UID_PREFIX}x${r}-`, N, MAX_PODS);
-        executor = { rate, cpuMs: (machineBusyMs() - busy0) / N };
+        executor = { rate, cpuMs: (machineBusyMs() - busy0) / N, io: blockIoPer(io0, blockIo(tmpdir()), N) };
       } else {
         worker = await workerPhase(w, queue, redis, r);
       }
@@ -166,6 +167,10 @@ async function main(): Promise<Record<string, unknown>> {
   console.log(`worker host:     ${med((x) => x.worker.rate).toFixed(1)} pods/s (queue → claim → sandbox + container → events → complete)`);
   console.log(`ratio:           ${med((x) => x.ratio).toFixed(2)} (goal ≥ 0.8; per round ${rounds.map((x) => x.ratio.toFixed(2)).join(', ')})`);
   console.log(`machine CPU:     ${med((x) => x.executor.cpuMs).toFixed(1)} ms per executor run, ${med((x) => x.worker.cpuMs).toFixed(1)} ms per worker pod (all processes: runtime, worker, redis, kernel, the bench's polling); the worker's Node process alone ${med((x) => x.worker.nodeCpuMs).toFixed(1)} ms per pod`);
+  const ioMed = (f: (x: Round) => BlockIo): BlockIo => ({ writes: r2(med((x) => f(x).writes)), discards: r2(med((x) => f(x).discards)), flushes: r2(med((x) => f(x).flushes)) });
+  const [exIo, wkIo] = [ioMed((x) => x.executor.io), ioMed((x) => x.worker.io)];
+  const ioText = (io: BlockIo) => `${io.writes.toFixed(1)} writes, ${io.discards.toFixed(1)} discards, ${io.flushes.toFixed(2)} flushes`;
+  console.log(`block I/O:       ${ioText(exIo)} per executor run; ${ioText(wkIo)} per worker pod (requests completed by the state dir's disk during the phase)`);
   const calls = [...last.redisCalls].sort((a, b) => b[1] - a[1]);
   const totalCalls = calls.reduce((a, [, n]) => a + n, 0);
   console.log(`redis-server:    ${med((x) => x.worker.redisCpuMs).toFixed(1)} ms CPU per worker pod; last round ${totalCalls.toFixed(1)} commands per pod (${calls.slice(0, Number(process.env.BENCH_REDIS_TOP ?? 8)).map(([c, n]) => `${c} ${n.toFixed(1)}`).join(', ')}; the bench's enqueue and polling included)`);
@@ -175,6 +180,7 @@ async function main(): Promise<Record<string, unknown>> {
   return { pods: N, rounds: ROUNDS, warmup_rounds: WARMUP_ROUNDS, warmup_ratio: warmups.map((x) => r2(x.ratio)), max_pods: MAX_PODS, network: 'host', worker_pods_per_s: r2(med((x) => x.worker.rate)), executor_runs_per_s: r2(med((x) => x.executor.rate)),
     ratio: r2(med((x) => x.ratio)), ratio_per_round: rounds.map((x) => r2(x.ratio)),
     executor_cpu_ms_per_run: r2(med((x) => x.executor.cpuMs)), worker_cpu_ms_per_pod: r2(med((x) => x.worker.cpuMs)), worker_node_cpu_ms_per_pod: r2(med((x) => x.worker.nodeCpuMs)), redis_cpu_ms_per_pod: r2(med((x) => x.worker.redisCpuMs)), redis_commands_per_pod: r2(totalCalls),
+    executor_block_io_per_run: exIo, worker_block_io_per_pod: wkIo,
     worker_rss_mb: r2(workerRss.rss) };
 }
 
@@ -187,8 +193,8 @@ async function redisCounters(redis: Redis): Promise<{ cpuMs: number; calls: Map<
   return { cpuMs: (num('used_cpu_user') + num('used_cpu_sys')) * 1000, calls };
 }
 
-interface WorkerPhase { rate: number; cpuMs: number; nodeCpuMs: number; redisCpuMs: number; redisCalls: Map<string, number>; waitP50: number; runP50: number; runMax: number; inFlight: number }
-interface Round { executor: { rate: number; cpuMs: number }; worker: WorkerPhase; ratio: number }
+interface WorkerPhase { rate: number; cpuMs: number; nodeCpuMs: number; redisCpuMs: number; redisCalls: Map<string, number>; waitP50: number; runP50: number; runMax: number; inFlight: number; io: BlockIo }
+interface Round { executor: { rate: number; cpuMs: number; io: BlockIo }; worker: WorkerPhase; ratio: number }
 
 /** N `/bin/true` pods (round `r`) enqueued at once on the worker; its rate and CPU per pod. */
 async function workerPhase(w: WorkerChild, queue: Queue, redis: Redis, r: number): Promise<WorkerPhase> {
@@ -202,10 +208,12 @@ async function workerPhase(w: WorkerChild, queue: Queue, redis: Redis, r: number
   const node0 = processCpuMs(w.child.pid!);
   const redis0 = await redisCounters(redis);
   const threads0 = threadCpuMs(w.child.pid!);
+  const io0 = blockIo(tmpdir());
   const before = await enqueue(queue, uids.map((uid) => podJob(uid, ['/bin/true'])));
   const enqueuedMs = Date.now() - t0;
   await allFinished(queue, uids, before, 250);
   const cpuMs = (machineBusyMs() - busy0) / N;
+  const io = blockIoPer(io0, blockIo(tmpdir()), N);
   const nodeCpuMs = (processCpuMs(w.child.pid!) - node0) / N;
   const redis1 = await redisCounters(redis);
   const threads1 = threadCpuMs(w.child.pid!);
@@ -226,7 +234,7 @@ async function workerPhase(w: WorkerChild, queue: Queue, redis: Redis, r: number
   const runs = done.map((d) => d.runMs);
   return {
     rate: N / (wallMs / 1000), cpuMs, nodeCpuMs, redisCpuMs: (redis1.cpuMs - redis0.cpuMs) / N, redisCalls, waitP50: p50(done.map((d) => d.waitMs)), runP50: p50(runs), runMax: Math.max(...runs),
-    inFlight: runs.reduce((a, b) => a + b, 0) / wallMs,
+    inFlight: runs.reduce((a, b) => a + b, 0) / wallMs, io,
   };
 }
 

@@ -7,7 +7,7 @@
  * SIGTERM (a second one would make the worker exit without stopping its pods).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -110,6 +110,30 @@ export function machineBusyMs(): number {
   const [user, nice, system, , , irq, softirq, steal] = f;
   return ((user + nice + system + irq + softirq + (steal || 0)) * 1000) / 100; // USER_HZ is 100 on Linux
 }
+
+export interface BlockIo { writes: number; discards: number; flushes: number }
+
+/**
+ * Write, discard and flush requests completed so far by the block device holding `path`
+ * (/proc/diskstats; zeros where it is not a block device, e.g. a tmpfs). Every request is a
+ * doorbell to the (virtual) disk, and a discard is synchronous: what a pod's file churn costs
+ * beyond CPU.
+ */
+export function blockIo(path: string): BlockIo {
+  const dev = statSync(path).dev;
+  const [major, minor] = [Math.floor(dev / 256) & 0xfff, (dev & 0xff) | ((dev >> 12) & 0xfff00)];
+  for (const line of readFileSync('/proc/diskstats', 'utf8').split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (Number(f[0]) === major && Number(f[1]) === minor) {
+      return { writes: Number(f[7]) || 0, discards: Number(f[14]) || 0, flushes: Number(f[18]) || 0 };
+    }
+  }
+  return { writes: 0, discards: 0, flushes: 0 };
+}
+
+/** `b - a` per `n` (requests per pod or run). */
+export const blockIoPer = (a: BlockIo, b: BlockIo, n: number): BlockIo =>
+  ({ writes: (b.writes - a.writes) / n, discards: (b.discards - a.discards) / n, flushes: (b.flushes - a.flushes) / n });
 
 /** CPU time (ms) of each thread of process `pid`, by thread name, split user/system (/proc/<pid>/task/<tid>/stat). */
 export function threadCpuMs(pid: number): Map<string, { user: number; sys: number }> {
