@@ -15,19 +15,27 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-/* Drops every extended attribute of the open `fd` (user ones, ACLs, overlayfs' own): what a
-   container set on a file or directory that is reused must not reach the next one.  */
+/* Drops every extended attribute of the open `fd` (user ones, ACLs, file capabilities,
+   overlayfs' own): what a container set on a file or directory that is reused must not reach
+   the next one. A security.* one that cannot go (an LSM's label, as SELinux's) stays.  */
 static int
 strip_xattrs (int fd)
 {
-  char names[4096];
-  ssize_t n = flistxattr (fd, names, sizeof names);
-  if (n < 0)
-    return errno == ENOTSUP ? 0 : -1;
-  for (ssize_t at = 0; at < n; at += (ssize_t) strlen (names + at) + 1)
-    if (fremovexattr (fd, names + at) < 0 && errno != ENODATA)
-      return -1;
-  return n == sizeof names ? strip_xattrs (fd) : 0;
+  ssize_t len = flistxattr (fd, NULL, 0);
+  if (len <= 0)
+    return len == 0 || errno == ENOTSUP ? 0 : -1;
+  char *names = malloc ((size_t) len);
+  if (names == NULL)
+    return -1;
+  ssize_t n = flistxattr (fd, names, (size_t) len);
+  int r = n < 0 ? -1 : 0;
+  for (ssize_t at = 0; r == 0 && at < n; at += (ssize_t) strlen (names + at) + 1)
+    if (fremovexattr (fd, names + at) < 0 && errno != ENODATA && strncmp (names + at, "security.", 9) != 0)
+      r = -1;
+  int saved = errno;
+  free (names);
+  errno = saved;
+  return r;
 }
 
 /* Gives the open `fd` the worker's ownership, `mode` and no extended attributes.  */

@@ -53,6 +53,24 @@ test('overwrite takes back owner and extended attributes a container set (root)'
   }
 });
 
+test('overwrite drops more extended attributes than one 4 KiB listing holds (root, tmpfs)', { skip: (!isRoot || !hasAttr || !existsSync('/dev/shm')) && 'needs root, setfattr and /dev/shm' }, async () => {
+  const dir = mkdtempSync(join('/dev/shm', 'burstlet-overwrite-'));
+  try {
+    const f = join(dir, 'hosts');
+    writeFileSync(f, 'x');
+    const names = Array.from({ length: 150 }, (_, i) => `user.a-fairly-long-attribute-name-number-${i}`);
+    // All in one setfattr (its --restore reads getfattr's dump format).
+    const dump = `# file: ${f}\n${names.map((n) => `${n}="1"`).join('\n')}\n`;
+    if (spawnSync('setfattr', ['--restore=-'], { input: dump }).status !== 0) return; // no user xattrs on this tmpfs
+    assert.ok(names.join('\0').length > 4096);
+    assert.equal(xattrs(f).length, 150);
+    await new FileBatch().overwrite(f, 'next pod').commit();
+    assert.deepEqual(xattrs(f), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('recycle empties a dir but for the kept names, resets kept dirs and moves it to the spares; takeSpare brings it back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'burstlet-recycle-'));
   try {
