@@ -56,7 +56,8 @@ static int
 overwrite_file (const char *path, const unsigned char *data, size_t n, mode_t mode, struct bl_error *err)
 {
   struct stat st;
-  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
+  /* O_NONBLOCK: a fifo there fails (not a regular file) instead of waiting for a reader.  */
+  cleanup_close int fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, mode);
   if (fd < 0)
     return bl_fail (err, errno, "open `%s`", path);
   if (fstat (fd, &st) < 0)
@@ -196,8 +197,9 @@ kept (const struct recycle *r, const char *name)
   return 0;
 }
 
-/* One entry of a directory being recycled: removed, unless kept. A kept file stays as it is
-   (the next user overwrites it); a kept directory is emptied and reset to `mode`.  */
+/* One entry of a directory being recycled: removed, unless kept. A kept regular file stays as
+   it is (the next user overwrites it), a kept name of another kind goes; a kept directory is
+   emptied and reset to `mode`.  */
 static int
 recycle_entry (int dfd, const char *name, unsigned char type, void *arg)
 {
@@ -206,11 +208,16 @@ recycle_entry (int dfd, const char *name, unsigned char type, void *arg)
   int how = kept (r, name);
   if (how == 0)
     return bl_remove_onefs_at (dfd, name, type, &r->o);
-  if (type != DT_DIR && type != DT_UNKNOWN)
+  if (type == DT_REG)
     return 0;
+  if (type != DT_DIR && type != DT_UNKNOWN)
+    return bl_remove_onefs_at (dfd, name, type, &r->o);
   cleanup_close int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOTDIR && fstatat (dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode))
+    return 0;
   if (fd < 0)
-    return errno == ENOTDIR || errno == ELOOP ? 0 : bl_fail (r->o.err, errno, "open `%s` under `%s`", name, r->o.top);
+    return errno == ENOTDIR || errno == ELOOP ? bl_remove_onefs_at (dfd, name, DT_UNKNOWN, &r->o)
+                                              : bl_fail (r->o.err, errno, "open `%s` under `%s`", name, r->o.top);
   if (bl_is_mount_root (fd, r->o.dev))
     return bl_fail (r->o.err, EBUSY, "`%s` under `%s` is a mount point: not removed", name, r->o.top);
   struct scrub sc = { .o = r->o, .budget = 64 };

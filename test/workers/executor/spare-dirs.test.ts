@@ -32,6 +32,8 @@ test('overwrite writes a file in place: same inode, longer and shorter contents,
     assert.equal(statSync(f).mode & 0o7777, 0o640);
     mkdirSync(join(dir, 'd'));
     await assert.rejects(new FileBatch().overwrite(join(dir, 'd'), 'x').commit(), /d/);
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    await assert.rejects(new FileBatch().overwrite(join(dir, 'fifo'), 'x').commit(), /fifo/, 'fails, does not wait for a reader');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -83,8 +85,10 @@ test('recycle empties a dir but for the kept names, resets kept dirs and moves i
     mkdirSync(join(pod, 'volumes', 'cache', 'deep'), { recursive: true });
     writeFileSync(join(pod, 'volumes', 'cache', 'deep', 'f'), 'x');
     chmodSync(join(pod, 'logs'), 0o700);
+    execFileSync('ln', ['-s', '/etc/passwd', join(pod, 'resolv.conf')]); // kept names, but no regular files: they go
+    execFileSync('mkfifo', [join(pod, 'hostname')]);
     const inodes = { pod: ino(pod), logs: ino(join(pod, 'logs')), hosts: ino(join(pod, 'hosts')) };
-    await new FileBatch().recycle(pod, spares, 4, ['hosts', 'logs', 'resolv.conf']).commit();
+    await new FileBatch().recycle(pod, spares, 4, ['hosts', 'logs', 'resolv.conf', 'hostname', 'missing']).commit();
     assert.equal(existsSync(pod), false);
     assert.deepEqual(readdirSync(spares), [`s-${inodes.pod}`], 'named by its inode');
     const spare = join(spares, `s-${inodes.pod}`);
