@@ -149,12 +149,29 @@ export class PodLifecycle implements PodContext {
     }
     if (!this.stopping()) this.#stopGrace = 0;
     await Promise.all([...this.#sidecars, ...this.#app, ...this.#init].map((r) => r.stop(this.#stopGrace ?? 0)));
-    await this.runtime.removePodSandbox(this.job.uid).catch((err) => this.note('Warning', 'FailedKillPod', `error killing pod: ${(err as Error).message}`));
+    await this.#removeSandbox();
     this.#sandbox = undefined;
     this.#final ??= { phase: this.#computePhase(true) };
     this.#ended = true;
     this.changed();
     return { phase: this.#final.phase === 'Succeeded' ? 'Succeeded' : 'Failed', ...(this.#final.reason ? { reason: this.#final.reason } : {}), ...(this.#final.message ? { message: this.#final.message } : {}) };
+  }
+
+  /**
+   * Removes the pod's sandbox, trying again a few times (0.25 s doubling, ~4 s in all) as the
+   * kubelet's pod workers retry their cleanup: a just-killed process can hold a cgroup or a
+   * mount for a moment on a loaded host, and what fails here would otherwise stay behind.
+   * removePodSandbox is idempotent: a retry takes up where the last one stopped.
+   */
+  async #removeSandbox(): Promise<void> {
+    for (let attempt = 0, delay = 250; ; attempt++, delay *= 2) {
+      try {
+        return await this.runtime.removePodSandbox(this.job.uid);
+      } catch (err) {
+        if (attempt >= 4) return this.note('Warning', 'FailedKillPod', `error killing pod: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   #fail(err: unknown): void {

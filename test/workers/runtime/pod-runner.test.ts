@@ -70,6 +70,30 @@ describe('PodRunner lifecycle on runc (root)', { skip: ROOT_SKIP || (!hasBinary(
     for (const r of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(r), r);
   });
 
+  test('a sandbox removal that fails is tried again: the pod ends torn down, no FailedKillPod', async () => {
+    // A runtime whose first two sandbox removals fail half-way, after the containers went.
+    class Flaky extends RuntimeService {
+      failures = 2;
+      override async removePodSandbox(uid: string): Promise<void> {
+        if (this.failures-- > 0) {
+          await this.stopPodSandbox(uid);
+          throw new Error('device or resource busy (injected)');
+        }
+        return super.removePodSandbox(uid);
+      }
+    }
+    const images = dirImageSource(rootfs.path, join(root, 'snap'));
+    const flaky = new Flaky({ root: join(root, 'flaky'), executor: runcExecutor(join(root, 'flaky', 'executor')), images, network: { mode: 'none' } });
+    const flakyRunner = new RuntimePodRunner({ runtime: flaky, images, timing: { backoff: fast, pullBackoff: fast, statsIntervalMs: 200 } });
+    const job = testPod([sh('c', 'echo hi')], { restartPolicy: 'Never' });
+    const rec = new Recorder();
+    const outcome = await flakyRunner.run(job, rec);
+    assert.equal(outcome.phase, 'Succeeded');
+    assert.equal(flaky.failures, -1, 'removed on the third try');
+    assert.deepEqual(rec.notes().filter((n) => n.reason === 'FailedKillPod'), []);
+    assert.deepEqual(await podLeftovers(job.uid, flaky.podDir(job.uid), flaky.executor), []);
+  });
+
   test('restartPolicy Always: CrashLoopBackOff with growing back-off, restartCount and lastState', async () => {
     const job = testPod([sh('crash', 'echo boom; exit 1')], { restartPolicy: 'Always' });
     const rec = new Recorder();
