@@ -45,11 +45,19 @@ export interface TestHost {
   cleanup(): void;
 }
 
+/**
+ * A fast host on `prefix`. Its state dir is `extra.stateDir`, or one made here that goes at
+ * `cleanup()` or, at the latest, when the test file's process exits (not every test calls it).
+ */
 export async function startHost(url: string, prefix: string, runner: PodRunner, extra: Partial<HostOptions> = {}): Promise<TestHost> {
-  const stateDir = mkdtempSync(join(tmpdir(), 'burstlet-host-'));
-  const options = hostOptions({ redisUrl: url, keyPrefix: prefix, workerId: `w-${++counter}`, stateDir, ...FAST, ...extra });
+  const made = extra.stateDir === undefined ? mkdtempSync(join(tmpdir(), 'burstlet-host-')) : undefined;
+  const cleanup = () => {
+    if (made) rmSync(made, { recursive: true, force: true });
+  };
+  if (made) process.once('exit', cleanup);
+  const options = hostOptions({ redisUrl: url, keyPrefix: prefix, workerId: `w-${++counter}`, stateDir: made ?? extra.stateDir!, ...FAST, ...extra });
   const host = await WorkerHost.start(options, runner, silentLogger());
-  return { host, options, cleanup: () => rmSync(stateDir, { recursive: true, force: true }) };
+  return { host, options, cleanup };
 }
 
 /**
